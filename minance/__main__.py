@@ -1,0 +1,3 @@
+from minance.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Accounts and deposits (the faucet). The exchange issue moves balances into the engine's ledger."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from minance.domain.account import Account, Balance
+from minance.domain.clock import Clock
+from minance.store.base import Store, StoreError
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_ASSET_RE = re.compile(r"[A-Z0-9]{1,20}")
+
+
+class AccountError(ValueError):
+    pass
+
+
+def parse_amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise AccountError(f"not an amount: {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise AccountError(f"amount must be positive: {text!r}")
+    if value.as_tuple().exponent < -8:
+        raise AccountError(f"at most 8 decimals: {text!r}")
+    return value
+
+
+def parse_asset(text: str) -> str:
+    asset = text.strip().upper()
+    if not _ASSET_RE.fullmatch(asset):
+        raise AccountError(f"not an asset: {text!r}")
+    return asset
+
+
+class AccountService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def create(self, name: str, deposits: dict[str, Decimal] | None = None) -> Account:
+        if not _NAME_RE.fullmatch(name):
+            raise AccountError("account names are 1-64 letters, digits, '_', '.', '-'")
+        try:
+            account = self.store.create_account(name, self.clock.now_ms())
+        except StoreError as exc:
+            raise AccountError(str(exc)) from None
+        for asset, amount in (deposits or {}).items():
+            self.store.deposit(account.id, asset, amount, self.clock.now_ms())
+        return account
+
+    def get(self, name: str) -> Account:
+        account = self.store.get_account(name)
+        if account is None:
+            raise AccountError(f"no such account: {name!r}")
+        return account
+
+    def deposit(self, name: str, asset: str, amount: Decimal) -> Balance:
+        return self.store.deposit(self.get(name).id, asset, amount, self.clock.now_ms())
+
+    def describe(self, account: Account) -> dict:
+        return {
+            "name": account.name,
+            "uid": account.uid,
+            "createTime": account.created_ms,
+            "balances": [{"asset": b.asset, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"}
+                         for b in self.store.balances(account.id)],
+        }

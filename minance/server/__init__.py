@@ -1,0 +1,1 @@
+"""The exchange's HTTP face: endpoints table → auth → permissions → rate limits → handler."""

@@ -1,0 +1,175 @@
+"""The admin HTTP API under /admin/: the CLI's key and account operations over HTTP.
+
+Guarded by the admin token kept in the data dir (``admin.token``, mode 0600), sent as
+``Authorization: Bearer <token>``. An API key never opens it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from minance.accounts import AccountError, parse_amount, parse_asset
+from minance.keys.model import KeyType
+from minance.keys.sealing import create_private_file
+from minance.keys.service import (
+    DEFAULT_GRACE_S,
+    KeyConfigError,
+    issued_to_json,
+    parse_groups,
+    parse_ips,
+    parse_permissions,
+    parse_symbols,
+)
+
+TOKEN_FILE = "admin.token"  # noqa: S105 - a file name, not a token
+MAX_ADMIN_BODY = 64 * 1024
+
+
+def load_admin_token(data_dir: Path) -> str:
+    path = data_dir / TOKEN_FILE
+    data = path.read_bytes() if path.exists() else create_private_file(path, secrets.token_hex(32).encode())
+    return data.decode().strip()
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+
+def _activity_json(rec) -> dict:
+    return {"time": rec.ts_ms, "apiKey": rec.key_masked, "ip": rec.ip, "method": rec.method, "path": rec.path,
+            "code": rec.code, "status": rec.http_status, "weight": rec.weight, "latencyUs": rec.latency_us,
+            "note": rec.note}
+
+
+def _alert_json(alert) -> dict:
+    return {"id": alert.id, "time": alert.ts_ms, "kind": alert.kind.value, "detail": alert.detail}
+
+
+class AdminApi:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.token = load_admin_token(ctx.settings.data_dir)
+
+    async def handle(self, method: str, path: str, raw_query: bytes, headers: dict[str, str],
+                     receive) -> tuple[int, Any]:
+        try:
+            self._check_token(headers)
+            body = await self._json_body(receive)
+            query = {k: v[-1] for k, v in parse_qs(raw_query.decode("latin-1")).items()}
+            result = self._dispatch(method, [p for p in path.split("/")[2:] if p], query, body)
+            return 200, result
+        except AdminError as exc:
+            return exc.status, {"code": exc.code, "msg": exc.msg}
+        except (KeyConfigError, AccountError) as exc:
+            return 400, {"code": -1130, "msg": str(exc)}
+        except (ValueError, TypeError, KeyError):
+            return 400, {"code": -1130, "msg": "Invalid data sent in the admin request."}
+
+    def _check_token(self, headers: dict[str, str]) -> None:
+        given = headers.get("authorization", "")
+        expected = f"Bearer {self.token}"
+        if not hmac.compare_digest(given.encode("latin-1"), expected.encode()):
+            raise AdminError(401, -1002, "You are not authorized to execute this request.")
+
+    @staticmethod
+    async def _json_body(receive) -> dict:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_ADMIN_BODY:
+                raise AdminError(400, -1101, "Request body too large.")
+            if not message.get("more_body"):
+                break
+        raw = b"".join(chunks)
+        if not raw.strip():
+            return {}
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise AdminError(400, -1100, "The admin API takes a JSON object body.") from None
+        if not isinstance(data, dict):
+            raise AdminError(400, -1100, "The admin API takes a JSON object body.")
+        return data
+
+    def _dispatch(self, method: str, parts: list[str], query: dict, body: dict) -> Any:
+        ctx = self.ctx
+        match (method, parts):
+            case ("GET", ["accounts"]):
+                return [ctx.accounts.describe(a) for a in ctx.store.list_accounts()]
+            case ("POST", ["accounts"]):
+                deposits = {parse_asset(a): parse_amount(str(q)) for a, q in (body.get("deposits") or {}).items()}
+                account = ctx.accounts.create(str(body.get("name", "")), deposits)
+                return ctx.accounts.describe(account)
+            case ("GET", ["accounts", name]):
+                return ctx.accounts.describe(ctx.accounts.get(name))
+            case ("POST", ["accounts", name, "deposit"]):
+                ctx.accounts.deposit(name, parse_asset(str(body.get("asset", ""))),
+                                     parse_amount(str(body.get("amount", ""))))
+                return ctx.accounts.describe(ctx.accounts.get(name))
+            case ("GET", ["keys"]):
+                account_id = ctx.accounts.get(query["account"]).id if "account" in query else None
+                return [ctx.keys.describe(k) for k in ctx.store.list_keys(account_id)]
+            case ("POST", ["keys"]):
+                issued = ctx.keys.create(
+                    str(body.get("account", "")), label=str(body.get("label", "")),
+                    key_type=self._key_type(body.get("type", "HMAC")), public_key_pem=body.get("publicKey"),
+                    permissions=parse_permissions(body.get("permissions") or ["reading"]),
+                    ips=parse_ips(body.get("ips")), endpoint_groups=parse_groups(body.get("endpointGroups")),
+                    symbols=parse_symbols(body.get("symbols")), expires_ms=body.get("expireTime"))
+                ctx.cache.reload()
+                return issued_to_json(ctx.keys, issued)
+            case ("GET", ["keys", ref]):
+                return ctx.keys.describe(ctx.keys.resolve(ref))
+            case ("PATCH", ["keys", ref]):
+                changes: dict[str, Any] = {}
+                if "label" in body:
+                    changes["label"] = str(body["label"])
+                if "permissions" in body:
+                    changes["permissions"] = parse_permissions(body["permissions"])
+                if "ips" in body:
+                    changes["ips"] = parse_ips(body["ips"])
+                if "endpointGroups" in body:
+                    changes["endpoint_groups"] = parse_groups(body["endpointGroups"])
+                if "symbols" in body:
+                    changes["symbols"] = parse_symbols(body["symbols"])
+                if "expireTime" in body:
+                    changes["expires_ms"] = body["expireTime"]
+                key = ctx.keys.edit(ref, **changes)
+                ctx.cache.reload()
+                return ctx.keys.describe(key)
+            case ("POST", ["keys", ref, "rotate"]):
+                issued = ctx.keys.rotate(ref, grace_s=int(body.get("graceSeconds", DEFAULT_GRACE_S)),
+                                         public_key_pem=body.get("publicKey"))
+                ctx.cache.reload()
+                return issued_to_json(ctx.keys, issued)
+            case ("POST", ["keys", ref, "revoke"]):
+                key = ctx.keys.revoke(ref)
+                ctx.cache.reload()
+                return ctx.keys.describe(key)
+            case ("GET", ["keys", ref, "activity"]):
+                key = ctx.keys.resolve(ref)
+                records = ctx.store.activity(key.id, int(query.get("since", 0)), int(query.get("limit", 100)))
+                return [_activity_json(r) for r in records]
+            case ("GET", ["alerts"]):
+                key_id = ctx.keys.resolve(query["key"]).id if "key" in query else None
+                return [_alert_json(a) for a in ctx.store.alerts(key_id, int(query.get("since", 0)))]
+        raise AdminError(404, -1000, f"Path /admin/{'/'.join(parts)}, Method: {method} is invalid")
+
+    @staticmethod
+    def _key_type(value: Any) -> KeyType:
+        try:
+            return KeyType(str(value).upper())
+        except ValueError:
+            raise AdminError(400, -1130, "type must be HMAC, ED25519 or RSA") from None

@@ -1,0 +1,184 @@
+"""The ASGI application: a small dispatcher over the endpoints table.
+
+No web framework: the request path is parse → rate limit → authenticate → handle → render, and
+every rejection on the way becomes Binance's ``{"code", "msg"}`` with Binance's HTTP status.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from minance.domain.activity import ActivityRecord
+from minance.domain.errors import BinanceError
+from minance.keys.iprules import parse_address
+from minance.keys.model import KeyStatus, mask_key
+from minance.server import admin
+from minance.server.api import all_routes
+from minance.server.auth import Security
+from minance.server.context import Context
+from minance.server.endpoints import Routes
+from minance.server.request import MAX_BODY_BYTES, Request, parse_params
+
+log = logging.getLogger("minance.server")
+
+JSON = b"application/json;charset=UTF-8"
+_TIME_UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "millisecond": False}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class MinanceApp:
+    def __init__(self, ctx: Context, routes: Routes | None = None) -> None:
+        self.ctx = ctx
+        self.routes = routes or all_routes()
+        self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in ctx.settings.trusted_proxies)
+        self._admin = admin.AdminApi(ctx)
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":  # streams arrive with the real-time issue
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.ctx.activity.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.ctx.activity.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def client_ip(self, scope: dict, headers: dict[str, str]) -> str:
+        """The socket peer; X-Forwarded-For is believed only when the peer is a trusted proxy."""
+        peer = (scope.get("client") or ("0.0.0.0", 0))[0]  # noqa: S104 - no peer: unix socket
+        if not self._trusted or "x-forwarded-for" not in headers:
+            return peer
+
+        def trusted(ip: str) -> bool:
+            addr = parse_address(ip)
+            return addr is not None and any(addr.version == n.version and addr in n for n in self._trusted)
+
+        if not trusted(peer):
+            return peer
+        hops = [h.strip() for h in headers["x-forwarded-for"].split(",") if h.strip()]
+        for hop in reversed(hops):  # the nearest untrusted hop is the client
+            if not trusted(hop):
+                return hop if parse_address(hop) is not None else peer
+        return peer
+
+    async def _http(self, scope: dict, receive, send) -> None:
+        started = time.perf_counter_ns()
+        ctx = self.ctx
+        method: str = scope["method"]
+        path: str = scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        ip = self.client_ip(scope, headers)
+        if path.startswith("/admin/") or path == "/admin":
+            status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
+                                                    receive)
+            await self._send(send, status, orjson.dumps(body), [])
+            return
+
+        endpoint = self.routes.match(method, path)
+        now_ms = ctx.clock.now_ms()
+        weight = 1
+        req: Request | None = None
+        extra: list[tuple[bytes, bytes]] = []
+        code, note = 0, ""
+        try:
+            try:
+                raw_body = await read_body(receive, MAX_BODY_BYTES)
+            except BodyTooLarge:
+                raise BinanceError(-1101) from None
+            if endpoint is None:
+                ctx.limiter.check_ip(ip, 1, now_ms)
+                raise BinanceError(-1000, f"Path {path}, Method: {method} is invalid", http_status=404)
+            params = parse_params(scope.get("query_string", b""), raw_body)
+            req = Request(method, path, ip, headers, scope.get("query_string", b""), raw_body, params)
+            unit = headers.get("x-mbx-time-unit")
+            if unit is not None:
+                if unit not in _TIME_UNITS:
+                    raise BinanceError(-1194)
+                req.time_unit_us = _TIME_UNITS[unit]
+            weight = endpoint.weight_for(req)
+            ctx.limiter.check_ip(ip, weight, now_ms)
+            ctx.auth.authenticate(req, endpoint.security, endpoint.group)
+            if endpoint.counts_order and req.key is not None:
+                counts = ctx.limiter.check_orders(req.key.account_id, 1, now_ms)
+                extra += [(f"X-MBX-ORDER-COUNT-{s}".encode(), str(n).encode()) for s, n in counts.items()]
+            result: Any = endpoint.handler(req, ctx)
+            if endpoint.free_on_success:
+                ctx.limiter.refund_ip(ip, weight, now_ms)
+            status, payload = 200, orjson.dumps(result)
+        except BinanceError as exc:
+            code, note = exc.code, getattr(exc, "note", exc.msg)
+            status, payload = exc.http_status, orjson.dumps(exc.to_wire())
+            extra += [(k.encode(), v.encode()) for k, v in exc.headers.items()]
+        except Exception:  # a bug must still answer in Binance's form, and be visible in our log
+            log.exception("unhandled error on %s %s", method, path)
+            code, note = -1000, "internal error"
+            status, payload = 500, orjson.dumps({"code": -1000, "msg": BinanceError(-1000).msg})
+
+        used = ctx.limiter.used_weight(ip, now_ms)
+        for suffix, value in used.items():
+            extra.append((f"X-MBX-USED-WEIGHT-{suffix}".encode(), str(value).encode()))
+        if "1M" in used:
+            extra.append((b"X-MBX-USED-WEIGHT", str(used["1M"]).encode()))
+        await self._send(send, status, payload, extra)
+
+        key = req.key if req is not None else None
+        secured = endpoint is not None and endpoint.security is not Security.NONE
+        if code != 0 or secured:
+            latency_us = (time.perf_counter_ns() - started) // 1000
+            api_key_header = headers.get("x-mbx-apikey", "")
+            ctx.activity.record(
+                ActivityRecord(now_ms, key.id if key else None, key.masked if key else mask_key(api_key_header),
+                               key.account_id if key else None, ip, method, path, code, status, weight,
+                               latency_us, note),
+                in_grace=key is not None and key.status(now_ms) is KeyStatus.GRACE,
+            )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %d code=%d key=%s ip=%s", method, path, status, code, key.masked if key else "-", ip)
+
+    @staticmethod
+    async def _send(send, status: int, payload: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", JSON), (b"content-length", str(len(payload)).encode()), *extra],
+        })
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(ctx: Context) -> MinanceApp:
+    return MinanceApp(ctx)

@@ -1,0 +1,64 @@
+"""Settings, parsed once into a frozen object: defaults < ``minance.toml`` in the data dir < MINANCE_* env < flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = "./minance-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rate_limits: bool = True
+    weight_per_minute: int = 6000
+    raw_requests_per_5m: int = 300_000
+    orders_per_10s: int = 50
+    orders_per_day: int = 160_000
+    strikes_before_ban: int = 10
+    trusted_proxies: tuple[str, ...] = ()
+    durable: bool = True
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def redacted(self) -> dict[str, Any]:
+        """A printable dump (there are no secrets in settings; the master key stays in its file/env)."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "extra"}
+
+
+def data_dir_from(flag: str | None, env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(flag or env.get("MINANCE_DATA") or DEFAULT_DATA_DIR)
+
+
+_ENV_CASTS = {
+    "MINANCE_HOST": ("host", str),
+    "MINANCE_PORT": ("port", int),
+    "MINANCE_RATE_LIMITS": ("rate_limits", lambda v: v.lower() not in ("0", "false", "no", "off")),
+    "MINANCE_WEIGHT_PER_MINUTE": ("weight_per_minute", int),
+    "MINANCE_TRUSTED_PROXIES": ("trusted_proxies", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
+    "MINANCE_LOG_LEVEL": ("log_level", str),
+}
+
+
+def load_settings(data_dir: Path, overrides: dict[str, Any] | None = None,
+                  env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {"data_dir": data_dir}
+    config = data_dir / "minance.toml"
+    if config.exists():
+        known = {f.name for f in fields(Settings)}
+        for name, value in tomllib.loads(config.read_text()).items():
+            if name in known and name != "data_dir":
+                values[name] = tuple(value) if isinstance(value, list) else value
+    for var, (name, cast) in _ENV_CASTS.items():
+        if env.get(var):
+            values[name] = cast(env[var])
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return replace(Settings(), **values)

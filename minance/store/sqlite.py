@@ -1,0 +1,304 @@
+"""SQLite backend: one file in the data dir, WAL mode, durable commits for everything acknowledged."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from minance.domain.account import Account, Balance
+from minance.domain.activity import ActivityRecord, Alert, AlertKind
+from minance.keys.model import ApiKey, KeyType, Permission
+from minance.store.base import StoreError
+
+DB_FILE = "minance.db"
+UID_BASE = 100_000_000
+
+_SCHEMA = [
+    # version 1
+    """
+    CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    INSERT INTO meta VALUES ('keys_generation', 0);
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, uid INTEGER UNIQUE NOT NULL,
+        created_ms INTEGER NOT NULL, maker_bps INTEGER NOT NULL DEFAULT 10,
+        taker_bps INTEGER NOT NULL DEFAULT 10, update_ms INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE balances (
+        account_id INTEGER NOT NULL REFERENCES accounts(id), asset TEXT NOT NULL,
+        free TEXT NOT NULL, locked TEXT NOT NULL, PRIMARY KEY (account_id, asset));
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY, api_key TEXT UNIQUE NOT NULL,
+        account_id INTEGER NOT NULL REFERENCES accounts(id), label TEXT NOT NULL, key_type TEXT NOT NULL,
+        permissions TEXT NOT NULL, ips TEXT NOT NULL, endpoint_groups TEXT, symbols TEXT,
+        created_ms INTEGER NOT NULL, trading_enabled_ms INTEGER, expires_ms INTEGER, revoked_ms INTEGER,
+        grace_until_ms INTEGER, rotated_to INTEGER, rotated_from INTEGER, public_key_pem TEXT,
+        secret_ciphertext BLOB, last_used_ms INTEGER);
+    CREATE TABLE key_ips (key_id INTEGER NOT NULL, ip TEXT NOT NULL, first_seen_ms INTEGER NOT NULL,
+        PRIMARY KEY (key_id, ip));
+    CREATE TABLE activity (
+        id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, key_id INTEGER, key_masked TEXT NOT NULL,
+        account_id INTEGER, ip TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, code INTEGER NOT NULL,
+        http_status INTEGER NOT NULL, weight INTEGER NOT NULL, latency_us INTEGER NOT NULL, note TEXT NOT NULL);
+    CREATE INDEX activity_by_key ON activity (key_id, ts_ms);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, key_id INTEGER, account_id INTEGER,
+        kind TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX alerts_by_key ON alerts (key_id, ts_ms);
+    """,
+]
+
+_KEY_COLUMNS = (
+    "id, api_key, account_id, label, key_type, permissions, ips, endpoint_groups, symbols, created_ms, "
+    "trading_enabled_ms, expires_ms, revoked_ms, grace_until_ms, rotated_to, rotated_from, public_key_pem, "
+    "secret_ciphertext, last_used_ms"
+)
+
+
+def _set_or_none(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(json.loads(text))
+
+
+def _row_to_key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(
+        id=row[0], api_key=row[1], account_id=row[2], label=row[3], key_type=KeyType(row[4]),
+        permissions=frozenset(Permission(p) for p in json.loads(row[5])), ips=tuple(json.loads(row[6])),
+        endpoint_groups=_set_or_none(row[7]), symbols=_set_or_none(row[8]), created_ms=row[9],
+        trading_enabled_ms=row[10], expires_ms=row[11], revoked_ms=row[12], grace_until_ms=row[13],
+        rotated_to=row[14], rotated_from=row[15], public_key_pem=row[16],
+        secret_ciphertext=bytes(row[17]) if row[17] is not None else None, last_used_ms=row[18],
+    )
+
+
+def _key_values(key: ApiKey) -> tuple:
+    def dump(values: Iterable[str] | None) -> str | None:
+        return None if values is None else json.dumps(sorted(values))
+
+    return (
+        key.api_key, key.account_id, key.label, key.key_type.value,
+        json.dumps(sorted(p.value for p in key.permissions)), json.dumps(list(key.ips)),
+        dump(key.endpoint_groups), dump(key.symbols), key.created_ms, key.trading_enabled_ms, key.expires_ms,
+        key.revoked_ms, key.grace_until_ms, key.rotated_to, key.rotated_from, key.public_key_pem,
+        key.secret_ciphertext, key.last_used_ms,
+    )
+
+
+class SqliteStore:
+    """The embedded store. One instance per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before we acknowledge it (survives power loss, not only kill -9).
+        self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        self._data_version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(_SCHEMA[version:], start=version + 1):
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # re-check under the write lock: another process may have migrated meanwhile
+                    if self._conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                        self._conn.execute("COMMIT")
+                        continue
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={number}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    def _write(self, fn):
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return result
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection (the CLI, another thread) committed since the last call."""
+        with self._lock:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            return True
+        return False
+
+    # -- accounts ------------------------------------------------------------------------------
+    def create_account(self, name: str, now_ms: int) -> Account:
+        def tx(c: sqlite3.Connection) -> Account:
+            if c.execute("SELECT 1 FROM accounts WHERE name=?", (name,)).fetchone():
+                raise StoreError(f"account {name!r} already exists")
+            cur = c.execute("INSERT INTO accounts (name, uid, created_ms, update_ms) VALUES (?, 0, ?, ?)",
+                            (name, now_ms, now_ms))
+            account_id = cur.lastrowid
+            c.execute("UPDATE accounts SET uid=? WHERE id=?", (UID_BASE + account_id, account_id))
+            return Account(account_id, name, UID_BASE + account_id, now_ms, update_ms=now_ms)
+
+        return self._write(tx)
+
+    def get_account(self, name_or_id: str | int) -> Account | None:
+        column = "id" if isinstance(name_or_id, int) else "name"
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT id, name, uid, created_ms, maker_bps, taker_bps, update_ms FROM accounts WHERE {column}=?",
+                (name_or_id,)).fetchone()
+        return Account(*row) if row else None
+
+    def list_accounts(self) -> list[Account]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, name, uid, created_ms, maker_bps, taker_bps, update_ms FROM accounts ORDER BY id"
+            ).fetchall()
+        return [Account(*r) for r in rows]
+
+    def deposit(self, account_id: int, asset: str, amount: Decimal, now_ms: int) -> Balance:
+        def tx(c: sqlite3.Connection) -> Balance:
+            row = c.execute("SELECT free, locked FROM balances WHERE account_id=? AND asset=?",
+                            (account_id, asset)).fetchone()
+            free, locked = (Decimal(row[0]), Decimal(row[1])) if row else (Decimal(0), Decimal(0))
+            free += amount
+            if free < 0:
+                raise StoreError(f"{asset} balance would go negative")
+            c.execute("INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account_id, asset) "
+                      "DO UPDATE SET free=excluded.free", (account_id, asset, str(free), str(locked)))
+            c.execute("UPDATE accounts SET update_ms=? WHERE id=?", (now_ms, account_id))
+            return Balance(asset, free, locked)
+
+        return self._write(tx)
+
+    def balances(self, account_id: int) -> list[Balance]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT asset, free, locked FROM balances WHERE account_id=? ORDER BY asset", (account_id,)
+            ).fetchall()
+        return [Balance(a, Decimal(f), Decimal(lk)) for a, f, lk in rows]
+
+    # -- keys ----------------------------------------------------------------------------------
+    @staticmethod
+    def _bump(c: sqlite3.Connection) -> None:
+        c.execute("UPDATE meta SET v = v + 1 WHERE k='keys_generation'")
+
+    def insert_key(self, key: ApiKey) -> ApiKey:
+        def tx(c: sqlite3.Connection) -> ApiKey:
+            cur = c.execute(
+                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (NULL, {', '.join('?' * 18)})", _key_values(key))
+            self._bump(c)
+            return _row_to_key(c.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE id=?",
+                                         (cur.lastrowid,)).fetchone())
+
+        try:
+            return self._write(tx)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"key could not be stored: {exc}") from None
+
+    def update_key(self, key: ApiKey) -> None:
+        columns = _KEY_COLUMNS.split(", ")[1:]
+
+        def tx(c: sqlite3.Connection) -> None:
+            c.execute(f"UPDATE api_keys SET {', '.join(f'{col}=?' for col in columns)} WHERE id=?",
+                      (*_key_values(key), key.id))
+            self._bump(c)
+
+        self._write(tx)
+
+    def get_key(self, api_key_or_id: str | int) -> ApiKey | None:
+        column = "id" if isinstance(api_key_or_id, int) else "api_key"
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE {column}=?",
+                                     (api_key_or_id,)).fetchone()
+        return _row_to_key(row) if row else None
+
+    def find_keys_by_prefix(self, prefix: str) -> list[ApiKey]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE api_key LIKE ? ESCAPE '\\' LIMIT 5",
+                (escaped + "%",)).fetchall()
+        # LIKE is case-insensitive in SQLite; key ids are not
+        return [k for k in map(_row_to_key, rows) if k.api_key.startswith(prefix)]
+
+    def list_keys(self, account_id: int | None = None) -> list[ApiKey]:
+        sql = f"SELECT {_KEY_COLUMNS} FROM api_keys"
+        args: tuple = ()
+        if account_id is not None:
+            sql += " WHERE account_id=?"
+            args = (account_id,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [_row_to_key(r) for r in rows]
+
+    def keys_generation(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT v FROM meta WHERE k='keys_generation'").fetchone()[0]
+
+    # -- activity ------------------------------------------------------------------------------
+    def record_activity(self, records: Sequence[ActivityRecord], alerts: Sequence[Alert],
+                        new_ips: Iterable[tuple[int, str, int]], last_used: dict[int, int]) -> None:
+        def tx(c: sqlite3.Connection) -> None:
+            c.executemany(
+                "INSERT INTO activity (ts_ms, key_id, key_masked, account_id, ip, method, path, code, "
+                "http_status, weight, latency_us, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(r.ts_ms, r.key_id, r.key_masked, r.account_id, r.ip, r.method, r.path, r.code, r.http_status,
+                  r.weight, r.latency_us, r.note) for r in records])
+            c.executemany("INSERT INTO alerts (ts_ms, key_id, account_id, kind, detail) VALUES (?,?,?,?,?)",
+                          [(a.ts_ms, a.key_id, a.account_id, a.kind.value, a.detail) for a in alerts])
+            c.executemany("INSERT OR IGNORE INTO key_ips VALUES (?,?,?)", list(new_ips))
+            # last-use times are bookkeeping, not settings: no keys-generation bump
+            c.executemany("UPDATE api_keys SET last_used_ms=MAX(COALESCE(last_used_ms, 0), ?) WHERE id=?",
+                          [(ts, kid) for kid, ts in last_used.items()])
+
+        self._write(tx)
+
+    def known_ips(self) -> dict[int, set[str]]:
+        out: dict[int, set[str]] = {}
+        with self._lock:
+            for key_id, ip in self._conn.execute("SELECT key_id, ip FROM key_ips"):
+                out.setdefault(key_id, set()).add(ip)
+        return out
+
+    def activity(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100) -> list[ActivityRecord]:
+        where, args = "ts_ms >= ?", [since_ms]
+        if key_id is not None:
+            where += " AND key_id = ?"
+            args.append(key_id)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT ts_ms, key_id, key_masked, account_id, ip, method, path, code, http_status, weight, "
+                f"latency_us, note FROM activity WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [ActivityRecord(*r) for r in reversed(rows)]
+
+    def alerts(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100) -> list[Alert]:
+        where, args = "ts_ms >= ?", [since_ms]
+        if key_id is not None:
+            where += " AND key_id = ?"
+            args.append(key_id)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, ts_ms, key_id, account_id, kind, detail FROM alerts WHERE {where} "
+                "ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [Alert(ts, kid, aid, AlertKind(kind), detail, id=i) for i, ts, kid, aid, kind, detail in reversed(rows)]
+
+
+def open_store(data_dir: Path, *, durable: bool = True) -> SqliteStore:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteStore(data_dir / DB_FILE, durable=durable)
