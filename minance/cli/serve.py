@@ -4,28 +4,63 @@ from __future__ import annotations
 
 import argparse
 import logging
+from functools import partial
 
-from minance.settings import data_dir_from, load_settings
+from minance.settings import Settings, data_dir_from, load_settings
+
+SERVERS = ("uvicorn", "granian")
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        force=True)
+
+
+def _granian_app(settings: Settings):
+    """Runs in granian's worker process: the context (SQLite connections, threads) is built there."""
+    from minance.server.app import create_app
+    from minance.server.context import build_context
+
+    _setup_logging(settings)  # granian configured its own loggers in the worker
+    return create_app(build_context(settings))
+
+
+def _serve_granian(settings: Settings) -> None:
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+
+    # One worker: rate limits, alerts and the key cache are per process.
+    server = Granian("minance", address=settings.host, port=settings.port, interface=Interfaces.ASGI,
+                     http=HTTPModes.http1, websockets=True, log_access=False, log_level=LogLevels.warning)
+    server.serve(target_loader=partial(_granian_app, settings), wrap_loader=False)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from minance.server.admin import TOKEN_FILE
-    from minance.server.app import create_app
-    from minance.server.context import build_context
 
     settings = load_settings(data_dir_from(args.data), {
         "host": args.host, "port": args.port, "rate_limits": False if args.no_rate_limits else None,
         "trusted_proxies": tuple(args.trusted_proxy) if args.trusted_proxy else None,
         "log_level": args.log_level,
     })
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx = build_context(settings)
-    app = create_app(ctx)
+    _setup_logging(settings)
     data = settings.data_dir
     url = f"http://{settings.host}:{settings.port}"
-    first_key = not ctx.store.list_keys()
+    if args.server == "granian":
+        from minance.store import open_store
+
+        store = open_store(data, durable=settings.durable)  # the worker opens its own
+        first_key = not store.list_keys()
+        store.close()
+        app = None
+    else:
+        from minance.server.app import create_app
+        from minance.server.context import build_context
+
+        ctx = build_context(settings)
+        app = create_app(ctx)
+        first_key = not ctx.store.list_keys()
     print(f"minance serving the Binance Spot API on {url}  (data: {data}, admin token: {data / TOKEN_FILE})",
           flush=True)
     if first_key:
@@ -33,6 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
               f"  minance account create alice --deposit USDT=10000 --deposit BTC=1 --data {data}\n"
               f"  minance key create --account alice --label bot --permissions reading,spot --json --data {data}",
               flush=True)
+    if args.server == "granian":
+        _serve_granian(settings)
+        return
+    import uvicorn
+
     config = {"host": settings.host, "port": settings.port, "access_log": False,  # URLs carry signatures
               "log_level": "warning", "http": "httptools", "lifespan": "on"}
     try:
@@ -53,4 +93,6 @@ def register(sub) -> None:
     p.add_argument("--trusted-proxy", action="append", metavar="CIDR",
                    help="believe X-Forwarded-For from this proxy; repeatable")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--server", choices=SERVERS, default="uvicorn",
+                   help="HTTP stack: uvicorn (uvloop + httptools, default) or granian (needs 'pip install granian')")
     p.set_defaults(run=cmd_serve)
