@@ -42,6 +42,7 @@ _ENV_CASTS = {
     "MINANCE_PORT": ("port", int),
     "MINANCE_RATE_LIMITS": ("rate_limits", lambda v: v.lower() not in ("0", "false", "no", "off")),
     "MINANCE_WEIGHT_PER_MINUTE": ("weight_per_minute", int),
+    "MINANCE_STRIKES_BEFORE_BAN": ("strikes_before_ban", int),
     "MINANCE_TRUSTED_PROXIES": ("trusted_proxies", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
     "MINANCE_LOG_LEVEL": ("log_level", str),
 }

@@ -3,9 +3,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support import Server, cli_json, run_cli
+from tests.support import Credentials, Server, cli_json, issue_key, run_cli
 
 _names = itertools.count()
 
@@ -32,5 +33,22 @@ def make_key(server: Server, account: str):
 
     def make(*args: str, data_dir: Path | None = None, owner: str | None = None) -> dict:
         return cli_json(data_dir or server.data_dir, "key", "create", "--account", owner or account, *args)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def http(server: Server):
+    """A raw HTTP client on the shared server: requests are built byte by byte by the tests."""
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def make_creds(server: Server, account: str):
+    """Like ``make_key`` but for any key kind, returning what the key's user holds (secret or private key)."""
+
+    def make(*args: str, kind: str = "hmac", data_dir: Path | None = None, owner: str | None = None) -> Credentials:
+        return issue_key(data_dir or server.data_dir, owner or account, *args, kind=kind)
 
     return make

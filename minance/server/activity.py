@@ -20,7 +20,7 @@ log = logging.getLogger("minance.activity")
 
 WITHDRAW_PATH = "/sapi/v1/capital/withdraw/apply"
 AUTH_FAILURE_CODES = frozenset({-1021, -1022})
-PERMISSION_CODES = frozenset({-1002, -2015})
+PERMISSION_CODES = frozenset({-1002, -2010, -2015})  # -2010: symbol not in the key's allow-list
 
 
 class AlertRules:
@@ -61,7 +61,7 @@ class AlertRules:
                 self._last_burst[kid] = rec.ts_ms
                 alert(AlertKind.AUTH_FAILURE_BURST,
                       f"{len(window)} signature/timestamp failures within {self.burst_window_ms // 1000}s")
-        if rec.code in PERMISSION_CODES and rec.note.startswith("denied"):
+        if rec.code in PERMISSION_CODES and rec.note.startswith("denied"):  # not unknown/revoked keys
             alert(AlertKind.PERMISSION_DENIED, f"{rec.method} {rec.path}: {rec.note}")
         if rec.path == WITHDRAW_PATH:
             outcome = "accepted" if rec.code == 0 else f"rejected ({rec.code})"

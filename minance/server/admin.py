@@ -74,9 +74,9 @@ class AdminApi:
             return 400, {"code": -1130, "msg": "Invalid data sent in the admin request."}
 
     def _check_token(self, headers: dict[str, str]) -> None:
-        given = headers.get("authorization", "")
-        expected = f"Bearer {self.token}"
-        if not hmac.compare_digest(given.encode("latin-1"), expected.encode()):
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"),
+                                                                  self.token.encode()):
             raise AdminError(401, -1002, "You are not authorized to execute this request.")
 
     @staticmethod

@@ -119,11 +119,6 @@ class Authenticator:
             raise AuthRejected(-2015, "denied: trading authority expired" if lapsed else "denied: no spot permission")
         if req.path in WITHDRAW_ROUTES and Permission.WITHDRAWALS not in key.permissions:
             raise AuthRejected(-1002, "denied: no withdrawals permission")
-        if security is Security.TRADE and key.symbols is not None:
-            symbol = req.params.get("symbol")
-            if symbol is not None and symbol not in key.symbols:
-                raise AuthRejected(-2010, "denied: symbol not allowed",
-                                   "This symbol is not permitted for this account.")
         if security is Security.USER_STREAM:
             return key
         check_timing(req.params.get("timestamp"), req.params.get("recvWindow"), self.clock.now_us())
@@ -133,4 +128,10 @@ class Authenticator:
                                "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
         if cached.verifier is None or not cached.verifier.verify(signed.payload, signed.signature):
             raise AuthRejected(-1022, "bad signature")
+        # the symbol allow-list is the engine's -2010, so only a correctly signed request learns of it
+        if security is Security.TRADE and key.symbols is not None:
+            symbol = req.params.get("symbol")
+            if symbol is not None and symbol not in key.symbols:
+                raise AuthRejected(-2010, "denied: symbol not allowed",
+                                   "This symbol is not permitted for this account.")
         return key

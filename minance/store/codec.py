@@ -1,0 +1,66 @@
+"""Engine commands to bytes and back, for the journal: compact JSON with exact decimals."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any
+
+import orjson
+
+from minance.engine import commands as _commands
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if getattr(value, f.name) != f.default or f.default is dataclasses.MISSING}
+    return value
+
+
+def encode(command: Any) -> bytes:
+    return orjson.dumps({"t": type(command).__name__, "f": _plain(command)})
+
+
+@cache
+def _classes() -> dict[str, type]:
+    return {name: obj for name in _commands.__all__
+            if dataclasses.is_dataclass(obj := getattr(_commands, name)) and isinstance(obj, type)}
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _revive(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) or \
+        typing.get_origin(annotation) is typing.Union else (annotation,)
+    for option in options:
+        if option is Decimal:
+            return Decimal(value)
+        if isinstance(option, type) and dataclasses.is_dataclass(option):
+            return _build(option, value)
+        if isinstance(option, type) and issubclass(option, Enum):
+            return option(value)
+    return value
+
+
+def _build(cls: type, fields: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    return cls(**{name: _revive(hints[name], value) for name, value in fields.items()})
+
+
+def decode(payload: bytes) -> Any:
+    data = orjson.loads(payload)
+    return _build(_classes()[data["t"]], data["f"])
