@@ -74,7 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     config = {"host": settings.host, "port": settings.port, "access_log": False,  # URLs carry signatures
-              "log_level": "warning", "http": "httptools", "lifespan": "on"}
+              "log_level": "warning", "http": "httptools", "lifespan": "on",
+              "proxy_headers": False}  # X-Forwarded-For is judged by the app (--trusted-proxy), not uvicorn
     try:
         import uvloop  # noqa: F401
 

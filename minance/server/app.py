@@ -6,6 +6,7 @@ every rejection on the way becomes Binance's ``{"code", "msg"}`` with Binance's 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import time
@@ -28,6 +29,11 @@ log = logging.getLogger("minance.server")
 
 JSON = b"application/json;charset=UTF-8"
 _TIME_UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "millisecond": False}
+
+
+# A known key's masked form, computed once (mask_key walks the key character by character): only keys
+# found in the key cache come here, so the cache is bounded by the number of keys.
+_masked = functools.lru_cache(maxsize=4096)(mask_key)
 
 
 class BodyTooLarge(Exception):
@@ -115,13 +121,13 @@ class MinanceApp:
         req: Request | None = None
         extra: list[tuple[bytes, bytes]] = []
         code, note = 0, ""
+        charged = False
         try:
             try:
                 raw_body = await read_body(receive, MAX_BODY_BYTES)
             except BodyTooLarge:
                 raise BinanceError(-1101) from None
             if endpoint is None:
-                ctx.limiter.check_ip(ip, 1, now_ms)
                 raise BinanceError(-1000, f"Path {path}, Method: {method} is invalid", http_status=404)
             params = parse_params(scope.get("query_string", b""), raw_body)
             req = Request(method, path, ip, headers, scope.get("query_string", b""), raw_body, params)
@@ -131,6 +137,7 @@ class MinanceApp:
                     raise BinanceError(-1194)
                 req.time_unit_us = _TIME_UNITS[unit]
             weight = endpoint.weight_for(req)
+            charged = True
             ctx.limiter.check_ip(ip, weight, now_ms)
             ctx.auth.authenticate(req, endpoint.security, endpoint.group)
             if endpoint.counts_order and req.key is not None:
@@ -141,9 +148,15 @@ class MinanceApp:
                 ctx.limiter.refund_ip(ip, weight, now_ms)
             status, payload = 200, orjson.dumps(result)
         except BinanceError as exc:
-            code, note = exc.code, getattr(exc, "note", exc.msg)
-            status, payload = exc.http_status, orjson.dumps(exc.to_wire())
-            extra += [(k.encode(), v.encode()) for k, v in exc.headers.items()]
+            error = exc
+            if not charged:  # refused before its weight was known: it still costs weight, and a ban still holds
+                try:
+                    ctx.limiter.check_ip(ip, weight, now_ms)
+                except BinanceError as limited:
+                    error = limited
+            code, note = error.code, getattr(error, "note", error.msg)
+            status, payload = error.http_status, orjson.dumps(error.to_wire())
+            extra += [(k.encode(), v.encode()) for k, v in error.headers.items()]
         except Exception:  # a bug must still answer in Binance's form, and be visible in our log
             log.exception("unhandled error on %s %s", method, path)
             code, note = -1000, "internal error"
@@ -160,9 +173,9 @@ class MinanceApp:
         secured = endpoint is not None and endpoint.security is not Security.NONE
         if code != 0 or secured:
             latency_us = (time.perf_counter_ns() - started) // 1000
-            api_key_header = headers.get("x-mbx-apikey", "")
+            masked = _masked(key.api_key) if key else mask_key(headers.get("x-mbx-apikey", ""))
             ctx.activity.record(
-                ActivityRecord(now_ms, key.id if key else None, key.masked if key else mask_key(api_key_header),
+                ActivityRecord(now_ms, key.id if key else None, masked,
                                key.account_id if key else None, ip, method, path, code, status, weight,
                                latency_us, note),
                 in_grace=key is not None and key.status(now_ms) is KeyStatus.GRACE,

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from minance.accounts import AccountService
 from minance.domain.clock import SimClock
 from minance.keys.model import TRADING_AUTHORITY_MS, KeyStatus, KeyType, Permission
-from minance.keys.service import KeyConfigError, KeyService, parse_groups, parse_permissions, parse_symbols
 from minance.keys.sealing import SecretBox
+from minance.keys.service import KeyConfigError, KeyService, parse_groups, parse_permissions, parse_symbols
 from minance.store import open_store
 
 SPOT = parse_permissions("reading,spot")
