@@ -1,4 +1,4 @@
-"""Accounts and deposits (the faucet). The exchange issue moves balances into the engine's ledger."""
+"""Accounts: names, uids and commissions live in the store; balances live in the engine's ledger."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from minance.store.base import Store, StoreError
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _ASSET_RE = re.compile(r"[A-Z0-9]{1,20}")
+RESERVED_PREFIX = "minance-"  # the market maker and tape accounts
 
 
 class AccountError(ValueError):
@@ -26,6 +27,8 @@ def parse_amount(text: str) -> Decimal:
         raise AccountError(f"amount must be positive: {text!r}")
     if value.as_tuple().exponent < -8:
         raise AccountError(f"at most 8 decimals: {text!r}")
+    if value >= Decimal("1e12"):
+        raise AccountError(f"amount too large: {text!r}")
     return value
 
 
@@ -36,21 +39,28 @@ def parse_asset(text: str) -> str:
     return asset
 
 
+def balances_json(balances: list[Balance]) -> list[dict]:
+    return [{"asset": b.asset, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"} for b in balances]
+
+
 class AccountService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
-    def create(self, name: str, deposits: dict[str, Decimal] | None = None) -> Account:
+    def create(self, name: str, *, system: bool = False) -> Account:
         if not _NAME_RE.fullmatch(name):
             raise AccountError("account names are 1-64 letters, digits, '_', '.', '-'")
+        if name.startswith(RESERVED_PREFIX) and not system:
+            raise AccountError(f"names starting with {RESERVED_PREFIX!r} are reserved")
         try:
-            account = self.store.create_account(name, self.clock.now_ms())
+            return self.store.create_account(name, self.clock.now_ms())
         except StoreError as exc:
             raise AccountError(str(exc)) from None
-        for asset, amount in (deposits or {}).items():
-            self.store.deposit(account.id, asset, amount, self.clock.now_ms())
-        return account
+
+    def ensure(self, name: str) -> Account:
+        """The system account ``name``, created on first use."""
+        return self.store.get_account(name) or self.create(name, system=True)
 
     def get(self, name: str) -> Account:
         account = self.store.get_account(name)
@@ -58,14 +68,6 @@ class AccountService:
             raise AccountError(f"no such account: {name!r}")
         return account
 
-    def deposit(self, name: str, asset: str, amount: Decimal) -> Balance:
-        return self.store.deposit(self.get(name).id, asset, amount, self.clock.now_ms())
-
-    def describe(self, account: Account) -> dict:
-        return {
-            "name": account.name,
-            "uid": account.uid,
-            "createTime": account.created_ms,
-            "balances": [{"asset": b.asset, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"}
-                         for b in self.store.balances(account.id)],
-        }
+    def describe(self, account: Account, balances: list[Balance]) -> dict:
+        return {"name": account.name, "uid": account.uid, "createTime": account.created_ms,
+                "balances": balances_json(balances)}

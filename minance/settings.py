@@ -25,6 +25,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     durable: bool = True
     log_level: str = "info"
+    speed: str = "1"  # market replay pace: 1 = real time, N = N× faster
+    market_clock: str = "live"  # live | manual (tests step it through the admin API)
+    klines_dir: str | None = None  # Binance public-data kline files to replay instead of the synthetic feed
+    seed: int = 0  # the synthetic feed's seed
+    market: bool = True  # run the market maker and tape
+    tick_ms: int = 1000  # market maker re-quote period (wall time)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
@@ -45,6 +51,11 @@ _ENV_CASTS = {
     "MINANCE_STRIKES_BEFORE_BAN": ("strikes_before_ban", int),
     "MINANCE_TRUSTED_PROXIES": ("trusted_proxies", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
     "MINANCE_LOG_LEVEL": ("log_level", str),
+    "MINANCE_SPEED": ("speed", str),
+    "MINANCE_MARKET_CLOCK": ("market_clock", str),
+    "MINANCE_KLINES": ("klines_dir", str),
+    "MINANCE_SEED": ("seed", int),
+    "MINANCE_DURABLE": ("durable", lambda v: v.lower() not in ("0", "false", "no", "off")),
 }
 
 

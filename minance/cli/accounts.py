@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal
 
-from minance.accounts import AccountError, parse_amount, parse_asset
+from minance.accounts import RESERVED_PREFIX, AccountError, parse_amount, parse_asset
 from minance.cli.common import CliError, Services, add_common, emit, table
+from minance.cli.ledger import CliLedger
 
 
 def _deposits(items: list[str]) -> dict[str, Decimal]:
@@ -22,27 +23,38 @@ def _deposits(items: list[str]) -> dict[str, Decimal]:
     return out
 
 
-def _show(args, services: Services, name: str) -> None:
+def _get(services: Services, name: str):
     try:
-        data = services.accounts.describe(services.accounts.get(name))
+        return services.accounts.get(name)
     except AccountError as exc:
         raise CliError(str(exc)) from None
+
+
+def _show(args, services: Services, name: str) -> None:
+    account = _get(services, name)
+    data = services.accounts.describe(account, CliLedger(services.data_dir, services.clock).balances(account))
     rows = [[b["asset"], b["free"], b["locked"]] for b in data["balances"]]
     emit(args, data, f"account {data['name']} (uid {data['uid']})\n" + table(rows, ["ASSET", "FREE", "LOCKED"]))
 
 
 def cmd_create(args: argparse.Namespace) -> None:
     services = Services(args)
+    deposits = _deposits(args.deposit)  # validated before anything is created
     try:
-        services.accounts.create(args.name, _deposits(args.deposit))
+        account = services.accounts.create(args.name)
     except AccountError as exc:
         raise CliError(str(exc)) from None
+    ledger = CliLedger(services.data_dir, services.clock)
+    for asset, amount in deposits.items():
+        ledger.deposit(account, asset, amount)
     _show(args, services, args.name)
 
 
 def cmd_list(args: argparse.Namespace) -> None:
     services = Services(args)
-    data = [services.accounts.describe(a) for a in services.store.list_accounts()]
+    ledger = CliLedger(services.data_dir, services.clock)
+    data = [services.accounts.describe(a, ledger.balances(a)) for a in services.store.list_accounts()
+            if not a.name.startswith(RESERVED_PREFIX)]
     rows = [[a["name"], a["uid"], ", ".join(f"{b['asset']}={b['free']}" for b in a["balances"])] for a in data]
     emit(args, data, table(rows, ["NAME", "UID", "BALANCES (free)"]))
 
@@ -54,9 +66,10 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_deposit(args: argparse.Namespace) -> None:
     services = Services(args)
     try:
-        services.accounts.deposit(args.name, parse_asset(args.asset), parse_amount(args.amount))
+        asset, amount = parse_asset(args.asset), parse_amount(args.amount)
     except AccountError as exc:
         raise CliError(str(exc)) from None
+    CliLedger(services.data_dir, services.clock).deposit(_get(services, args.name), asset, amount)
     _show(args, services, args.name)
 
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 from functools import partial
 
+from minance.cli.common import CliError
 from minance.settings import Settings, data_dir_from, load_settings
 
 SERVERS = ("uvicorn", "granian")
@@ -42,8 +43,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(data_dir_from(args.data), {
         "host": args.host, "port": args.port, "rate_limits": False if args.no_rate_limits else None,
         "trusted_proxies": tuple(args.trusted_proxy) if args.trusted_proxy else None,
-        "log_level": args.log_level,
+        "log_level": args.log_level, "speed": args.speed, "market_clock": args.market_clock,
+        "klines_dir": args.klines, "seed": args.seed, "market": False if args.no_market else None,
     })
+    from minance.server.runtime import DataDirBusy, ServerLock
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = ServerLock(settings.data_dir)  # one server per data dir; held until the process exits
+    except DataDirBusy as exc:
+        raise CliError(str(exc)) from None
     _setup_logging(settings)
     data = settings.data_dir
     url = f"http://{settings.host}:{settings.port}"
@@ -61,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         ctx = build_context(settings)
         app = create_app(ctx)
         first_key = not ctx.store.list_keys()
+    lock.publish(url)
     print(f"minance serving the Binance Spot API on {url}  (data: {data}, admin token: {data / TOKEN_FILE})",
           flush=True)
     if first_key:
@@ -94,6 +104,12 @@ def register(sub) -> None:
     p.add_argument("--trusted-proxy", action="append", metavar="CIDR",
                    help="believe X-Forwarded-For from this proxy; repeatable")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--speed", metavar="N", help="market replay pace: 1 = real time (default), N = N× faster")
+    p.add_argument("--klines", metavar="DIR", help="replay Binance public-data 1m kline files from DIR")
+    p.add_argument("--seed", type=int, help="seed of the built-in synthetic market (default 0)")
+    p.add_argument("--market-clock", choices=["live", "manual"],
+                   help="manual: the market moves only when stepped (POST /admin/market/step), for tests")
+    p.add_argument("--no-market", action="store_true", help="no market maker or tape (an empty exchange)")
     p.add_argument("--server", choices=SERVERS, default="uvicorn",
                    help="HTTP stack: uvicorn (uvloop + httptools, default) or granian (needs 'pip install granian')")
     p.set_defaults(run=cmd_serve)

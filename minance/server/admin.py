@@ -14,7 +14,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from minance.accounts import AccountError, parse_amount, parse_asset
+from minance.accounts import RESERVED_PREFIX, AccountError, parse_amount, parse_asset
+from minance.engine import Deposit
 from minance.keys.model import KeyType
 from minance.keys.sealing import create_private_file
 from minance.keys.service import (
@@ -64,7 +65,7 @@ class AdminApi:
             self._check_token(headers)
             body = await self._json_body(receive)
             query = {k: v[-1] for k, v in parse_qs(raw_query.decode("latin-1")).items()}
-            result = self._dispatch(method, [p for p in path.split("/")[2:] if p], query, body)
+            result = await self._dispatch(method, [p for p in path.split("/")[2:] if p], query, body)
             return 200, result
         except AdminError as exc:
             return exc.status, {"code": exc.code, "msg": exc.msg}
@@ -75,7 +76,7 @@ class AdminApi:
 
     def _check_token(self, headers: dict[str, str]) -> None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"),
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode("latin-1"),
                                                                   self.token.encode()):
             raise AdminError(401, -1002, "You are not authorized to execute this request.")
 
@@ -103,21 +104,42 @@ class AdminApi:
             raise AdminError(400, -1100, "The admin API takes a JSON object body.")
         return data
 
-    def _dispatch(self, method: str, parts: list[str], query: dict, body: dict) -> Any:
+    def _account(self, account) -> dict:
+        return self.ctx.accounts.describe(account, self.ctx.venue.engine.balances(account.id))
+
+    async def _deposit(self, account, asset: str, amount) -> None:
+        result = await self.ctx.venue.submit(Deposit(account.id, asset, amount, self.ctx.clock.now_ms()))
+        if result.error is not None:
+            raise AdminError(400, result.error.code, result.error.msg)
+
+    async def _dispatch(self, method: str, parts: list[str], query: dict, body: dict) -> Any:
         ctx = self.ctx
         match (method, parts):
             case ("GET", ["accounts"]):
-                return [ctx.accounts.describe(a) for a in ctx.store.list_accounts()]
+                return [self._account(a) for a in ctx.store.list_accounts()
+                        if not a.name.startswith(RESERVED_PREFIX)]
             case ("POST", ["accounts"]):
                 deposits = {parse_asset(a): parse_amount(str(q)) for a, q in (body.get("deposits") or {}).items()}
-                account = ctx.accounts.create(str(body.get("name", "")), deposits)
-                return ctx.accounts.describe(account)
+                account = ctx.accounts.create(str(body.get("name", "")))
+                for asset, amount in deposits.items():
+                    await self._deposit(account, asset, amount)
+                return self._account(account)
             case ("GET", ["accounts", name]):
-                return ctx.accounts.describe(ctx.accounts.get(name))
+                return self._account(ctx.accounts.get(name))
             case ("POST", ["accounts", name, "deposit"]):
-                ctx.accounts.deposit(name, parse_asset(str(body.get("asset", ""))),
-                                     parse_amount(str(body.get("amount", ""))))
-                return ctx.accounts.describe(ctx.accounts.get(name))
+                account = ctx.accounts.get(name)
+                await self._deposit(account, parse_asset(str(body.get("asset", ""))),
+                                    parse_amount(str(body.get("amount", ""))))
+                return self._account(account)
+            case ("GET", ["state"]):  # for durability checks: the engine's state hash
+                return {"stateHash": ctx.venue.engine.state_hash(), "journalSeq": ctx.venue.journal.last_seq()}
+            case ("POST", ["market", "step"]):  # manual market clock: advance it and run one market tick
+                if ctx.settings.market_clock != "manual":
+                    raise AdminError(400, -1130, "the market clock is live: start the server with "
+                                                 "--market-clock manual to step it")
+                ctx.market_clock.advance_ms(int(body.get("ms", 0)))
+                ctx.driver.tick()
+                return {"marketTime": ctx.market_clock.now_ms()}
             case ("GET", ["keys"]):
                 account_id = ctx.accounts.get(query["account"]).id if "account" in query else None
                 return [ctx.keys.describe(k) for k in ctx.store.list_keys(account_id)]

@@ -78,8 +78,16 @@ class MinanceApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.ctx.activity.start()
+                self.ctx.venue.start()
+                if self.ctx.settings.market:
+                    self.ctx.driver.fund_system_accounts()
+                    self.ctx.driver.tick()  # a book on every symbol before the first request
+                    if self.ctx.settings.market_clock != "manual":
+                        self.ctx.driver.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.ctx.driver.stop()
+                self.ctx.venue.close()
                 self.ctx.activity.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -144,6 +152,8 @@ class MinanceApp:
                 counts = ctx.limiter.check_orders(req.key.account_id, 1, now_ms)
                 extra += [(f"X-MBX-ORDER-COUNT-{s}".encode(), str(n).encode()) for s, n in counts.items()]
             result: Any = endpoint.handler(req, ctx)
+            if endpoint.is_async:
+                result = await result
             if endpoint.free_on_success:
                 ctx.limiter.refund_ip(ip, weight, now_ms)
             status, payload = 200, orjson.dumps(result)

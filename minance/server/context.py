@@ -5,20 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from minance.accounts import AccountService
-from minance.domain.clock import Clock, LiveClock
+from minance.domain.clock import Clock, LiveClock, SimClock
 from minance.keys.sealing import SecretBox, load_master_key
 from minance.keys.service import KeyService
+from minance.market.feed import Feed, RoutedFeed, SyntheticFeed
+from minance.market.history import MarketHistory, default_earliest_ms
+from minance.market.klinefiles import FileFeed
+from minance.market.replay import MarketClock
+from minance.market.symbols import DEFAULT_SYMBOLS
 from minance.server.activity import ActivityLog
 from minance.server.auth import Authenticator, KeyCache
 from minance.server.limits import RateLimit, RateLimiter
 from minance.settings import Settings
 from minance.store import SqliteStore, open_store
+from minance.venue import Venue
+from minance.venue.driver import MAKER_ACCOUNT, TAPE_ACCOUNT, MarketDriver
 
 
 @dataclass
 class Context:
     settings: Settings
-    clock: Clock
+    clock: Clock  # wall time: signatures, orders, trades
+    market_clock: Clock  # replay time: the reference price the market maker quotes around
     store: SqliteStore
     accounts: AccountService
     keys: KeyService
@@ -26,6 +34,9 @@ class Context:
     auth: Authenticator
     limiter: RateLimiter
     activity: ActivityLog
+    venue: Venue
+    driver: MarketDriver
+    started_ms: int
 
 
 def rate_limits_from(settings: Settings) -> tuple[RateLimit, ...]:
@@ -37,16 +48,36 @@ def rate_limits_from(settings: Settings) -> tuple[RateLimit, ...]:
     )
 
 
+def build_feed(settings: Settings, start_ms: int) -> Feed:
+    synthetic = SyntheticFeed(settings.seed)
+    if not settings.klines_dir:
+        return synthetic
+    return RoutedFeed(FileFeed.from_folder(settings.klines_dir, trading_start_ms=start_ms, seed=settings.seed),
+                      synthetic)
+
+
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     clock = clock or LiveClock()
+    start_ms = clock.now_ms()
+    if settings.market_clock == "manual":
+        market_clock: Clock = SimClock(start_ms)
+    else:
+        market_clock = MarketClock(clock, speed=settings.speed)
     store = open_store(settings.data_dir, durable=settings.durable)
     box = SecretBox(load_master_key(settings.data_dir))
     cache = KeyCache(store, box)
     activity = ActivityLog(lambda: open_store(settings.data_dir, durable=False), store.known_ips())
+    accounts = AccountService(store, clock)
+    feed = build_feed(settings, start_ms)
+    history = MarketHistory(feed, earliest_ms=default_earliest_ms(start_ms), symbols=DEFAULT_SYMBOLS)
+    venue = Venue.open(settings.data_dir, history, durable=settings.durable)
+    driver = MarketDriver(venue, feed, market_clock, clock, maker_id=accounts.ensure(MAKER_ACCOUNT).id,
+                          tape_id=accounts.ensure(TAPE_ACCOUNT).id, specs=DEFAULT_SYMBOLS,
+                          tick_s=settings.tick_ms / 1000)
     return Context(
-        settings=settings, clock=clock, store=store, accounts=AccountService(store, clock),
+        settings=settings, clock=clock, market_clock=market_clock, store=store, accounts=accounts,
         keys=KeyService(store, box, clock), cache=cache, auth=Authenticator(cache, clock),
         limiter=RateLimiter(rate_limits_from(settings), enforce=settings.rate_limits,
                             strikes_before_ban=settings.strikes_before_ban),
-        activity=activity,
+        activity=activity, venue=venue, driver=driver, started_ms=start_ms,
     )

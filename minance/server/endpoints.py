@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from minance.server.auth import Security
@@ -23,6 +24,11 @@ class Endpoint:
     handler: Handler
     counts_order: bool = False  # counted against the account's ORDERS limits
     free_on_success: bool = False  # Binance: successful order calls cost 0 weight
+
+    is_async: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.handler))
 
     def weight_for(self, req: Request) -> int:
         return self.weight(req) if callable(self.weight) else self.weight

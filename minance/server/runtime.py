@@ -41,8 +41,12 @@ class ServerLock:
             os.close(self._fd)
 
 
+STARTING = "starting"
+
+
 def running_server_url(data_dir: Path) -> str | None:
-    """The URL of the server holding ``data_dir``, or None when no server runs on it."""
+    """The URL of the server holding ``data_dir``; None when no server runs on it; STARTING while a server
+    holds the lock but has not yet published its address."""
     path = data_dir / LOCK_FILE
     if not path.exists():
         return None
@@ -53,7 +57,7 @@ def running_server_url(data_dir: Path) -> str | None:
         try:
             return json.loads((data_dir / INFO_FILE).read_text())["url"]
         except (OSError, ValueError, KeyError):
-            return None  # starting up: lock taken, address not yet published
+            return STARTING
     else:
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Protocol
 
-from minance.domain.account import Account, Balance
+from minance.domain.account import Account
 from minance.domain.activity import ActivityRecord, Alert
 from minance.keys.model import ApiKey
 
@@ -16,12 +15,10 @@ class StoreError(Exception):
 
 
 class Store(Protocol):
-    # accounts and balances
+    # accounts (their balances live in the engine's ledger, journalled)
     def create_account(self, name: str, now_ms: int) -> Account: ...
     def get_account(self, name_or_id: str | int) -> Account | None: ...
     def list_accounts(self) -> list[Account]: ...
-    def deposit(self, account_id: int, asset: str, amount: Decimal, now_ms: int) -> Balance: ...
-    def balances(self, account_id: int) -> list[Balance]: ...
 
     # API keys; every write bumps the keys generation so servers reload their cache
     def insert_key(self, key: ApiKey) -> ApiKey: ...

@@ -6,10 +6,9 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 
-from minance.domain.account import Account, Balance
+from minance.domain.account import Account
 from minance.domain.activity import ActivityRecord, Alert, AlertKind
 from minance.keys.model import ApiKey, KeyType, Permission
 from minance.store.base import StoreError
@@ -26,9 +25,6 @@ _SCHEMA = [
         id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, uid INTEGER UNIQUE NOT NULL,
         created_ms INTEGER NOT NULL, maker_bps INTEGER NOT NULL DEFAULT 10,
         taker_bps INTEGER NOT NULL DEFAULT 10, update_ms INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE balances (
-        account_id INTEGER NOT NULL REFERENCES accounts(id), asset TEXT NOT NULL,
-        free TEXT NOT NULL, locked TEXT NOT NULL, PRIMARY KEY (account_id, asset));
     CREATE TABLE api_keys (
         id INTEGER PRIMARY KEY, api_key TEXT UNIQUE NOT NULL,
         account_id INTEGER NOT NULL REFERENCES accounts(id), label TEXT NOT NULL, key_type TEXT NOT NULL,
@@ -170,28 +166,6 @@ class SqliteStore:
                 "SELECT id, name, uid, created_ms, maker_bps, taker_bps, update_ms FROM accounts ORDER BY id"
             ).fetchall()
         return [Account(*r) for r in rows]
-
-    def deposit(self, account_id: int, asset: str, amount: Decimal, now_ms: int) -> Balance:
-        def tx(c: sqlite3.Connection) -> Balance:
-            row = c.execute("SELECT free, locked FROM balances WHERE account_id=? AND asset=?",
-                            (account_id, asset)).fetchone()
-            free, locked = (Decimal(row[0]), Decimal(row[1])) if row else (Decimal(0), Decimal(0))
-            free += amount
-            if free < 0:
-                raise StoreError(f"{asset} balance would go negative")
-            c.execute("INSERT INTO balances VALUES (?, ?, ?, ?) ON CONFLICT (account_id, asset) "
-                      "DO UPDATE SET free=excluded.free", (account_id, asset, str(free), str(locked)))
-            c.execute("UPDATE accounts SET update_ms=? WHERE id=?", (now_ms, account_id))
-            return Balance(asset, free, locked)
-
-        return self._write(tx)
-
-    def balances(self, account_id: int) -> list[Balance]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT asset, free, locked FROM balances WHERE account_id=? ORDER BY asset", (account_id,)
-            ).fetchall()
-        return [Balance(a, Decimal(f), Decimal(lk)) for a, f, lk in rows]
 
     # -- keys ----------------------------------------------------------------------------------
     @staticmethod

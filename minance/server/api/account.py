@@ -20,15 +20,16 @@ def account(req: Request, ctx) -> dict:
     now = ctx.clock.now_ms()
     balances = [
         {"asset": b.asset, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"}
-        for b in ctx.store.balances(acct.id)
+        for b in ctx.venue.engine.balances(acct.id)
         if not (omit_zero and b.free == 0 and b.locked == 0)
     ]
+    maker_bps, taker_bps = ctx.venue.engine.commission_bps(acct.id)
     return {
-        "makerCommission": acct.maker_bps,
-        "takerCommission": acct.taker_bps,
+        "makerCommission": maker_bps,
+        "takerCommission": taker_bps,
         "buyerCommission": 0,
         "sellerCommission": 0,
-        "commissionRates": {"maker": _rate(acct.maker_bps), "taker": _rate(acct.taker_bps),
+        "commissionRates": {"maker": _rate(maker_bps), "taker": _rate(taker_bps),
                             "buyer": _rate(0), "seller": _rate(0)},
         "canTrade": key.can_trade(now),
         "canWithdraw": Permission.WITHDRAWALS in key.permissions,
@@ -36,7 +37,7 @@ def account(req: Request, ctx) -> dict:
         "brokered": False,
         "requireSelfTradePrevention": False,
         "preventSor": False,
-        "updateTime": req.time(acct.update_ms),
+        "updateTime": req.time(ctx.venue.account_update_ms(acct.id) or acct.created_ms),
         "accountType": "SPOT",
         "balances": balances,
         "permissions": ["SPOT"],

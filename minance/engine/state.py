@@ -1,0 +1,224 @@
+"""The engine's mutable state objects: orders, order lists, accounts and symbols.
+
+Only the engine mutates these; everything it hands out is a frozen view (``OrderView``, ``OrderListView``).
+Amounts are integer units of 1e-8.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from minance.domain.orders import (
+    UNITS_PER_ONE,
+    ContingencyType,
+    ExpiryReason,
+    ListOrderStatus,
+    ListStatusType,
+    OrderListView,
+    OrderStatus,
+    OrderType,
+    OrderView,
+    Side,
+    StpMode,
+    TimeInForce,
+    Trade,
+)
+from minance.engine.book import OrderBook
+from minance.engine.ledger import Cell, Reservation
+from minance.engine.rules import SymbolRules
+from minance.engine.stops import StopBook
+
+__all__ = ["AVG_PRICE_WINDOW_MS", "AccountState", "Order", "OrderList", "SymbolState"]
+
+# Enum members as module constants: on Python 3.11 `OrderType.LIMIT` costs ~10x a global lookup.
+BUY = Side.BUY
+LOS_EXECUTING = ListOrderStatus.EXECUTING
+LST_EXEC_STARTED = ListStatusType.EXEC_STARTED
+ST_NEW = OrderStatus.NEW
+
+AVG_PRICE_WINDOW_MS = 5 * 60_000  # /avgPrice and the filters' avgPriceMins: 5 minutes
+_new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
+
+
+class Order:
+    """One order's full state. Fields above ``status`` never change once the order exists, except
+    ``qty`` of a quoteOrderQty market order (fixed when it executes) and ``update_ms``/``working_ms``."""
+
+    __slots__ = (
+        "account", "account_id", "base_cell", "client_order_id", "created_ms", "cum_quote", "executed",
+        "expiry_reason", "is_buy", "is_working", "leaves", "on_book", "order_id", "order_list", "order_list_id",
+        "prevented_match_id", "prevented_qty", "price", "qty", "quote_cell", "quote_order_qty", "res", "side",
+        "status", "stop_price", "stp_mode", "strategy_id", "strategy_type", "sym", "symbol", "tif",
+        "trail_active", "trail_extreme", "trailing_delta", "trailing_ms", "type", "update_ms", "working_ms",
+    )
+
+    def __init__(self, order_id: int, sym: SymbolState, account: AccountState, client_order_id: str, side: Side,
+                 order_type: OrderType, tif: TimeInForce, qty: int, price: int, stop_price: int,
+                 trailing_delta: int, quote_order_qty: int, stp_mode: StpMode, ts_ms: int,
+                 strategy_id: int | None, strategy_type: int | None, base_cell: Cell, quote_cell: Cell) -> None:
+        self.order_id = order_id
+        self.sym = sym
+        self.symbol = sym.symbol
+        self.account = account
+        self.account_id = account.account_id
+        self.client_order_id = client_order_id
+        self.side = side
+        self.is_buy = side is BUY
+        self.type = order_type
+        self.tif = tif
+        self.qty = qty
+        self.price = price
+        self.stop_price = stop_price
+        self.trailing_delta = trailing_delta
+        self.quote_order_qty = quote_order_qty
+        self.stp_mode = stp_mode
+        self.order_list: OrderList | None = None
+        self.order_list_id = -1
+        self.created_ms = ts_ms
+        self.update_ms = ts_ms
+        self.working_ms = -1
+        self.strategy_id = strategy_id
+        self.strategy_type = strategy_type
+        self.status = ST_NEW
+        self.executed = 0
+        self.cum_quote = 0
+        self.leaves = qty
+        self.prevented_qty = 0
+        self.prevented_match_id = -1
+        self.res: Reservation | None = None
+        self.base_cell = base_cell
+        self.quote_cell = quote_cell
+        self.on_book = False
+        self.is_working = False
+        self.trail_active = False
+        self.trail_extreme = 0
+        self.trailing_ms = -1
+        self.expiry_reason: ExpiryReason | None = None
+
+    def view(self) -> OrderView:
+        return _new_tuple(OrderView, (
+            self.symbol, self.order_id, self.order_list_id, self.client_order_id, self.account_id, self.side,
+            self.type, self.tif, self.price, self.qty, self.executed, self.cum_quote, self.status, self.stop_price,
+            self.created_ms, self.update_ms, self.is_working, self.working_ms, self.quote_order_qty, self.stp_mode,
+            self.trailing_delta, self.trailing_ms, self.strategy_id, self.strategy_type, self.prevented_match_id,
+            self.prevented_qty, self.expiry_reason,
+        ))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in _OPEN
+
+
+_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+
+
+class OrderList:
+    """An OCO (legs share one reservation), OTO or OTOCO (``legs[0]`` works, the rest wait)."""
+
+    __slots__ = ("account", "contingency", "is_oto", "legs", "list_client_order_id", "order_list_id",
+                 "order_status", "resolved", "status_type", "symbol", "transaction_ms")
+
+    def __init__(self, order_list_id: int, symbol: str, account: AccountState, list_client_order_id: str,
+                 contingency: ContingencyType, is_oto: bool, ts_ms: int) -> None:
+        self.order_list_id = order_list_id
+        self.symbol = symbol
+        self.account = account
+        self.list_client_order_id = list_client_order_id
+        self.contingency = contingency
+        self.is_oto = is_oto  # OTO or OTOCO: legs[0] is the working order
+        self.legs: list[Order] = []
+        self.status_type = LST_EXEC_STARTED
+        self.order_status = LOS_EXECUTING
+        self.transaction_ms = ts_ms
+        self.resolved = False  # an OCO leg (or an OTOCO pending leg) fired or filled: its siblings expired
+
+    @property
+    def is_open(self) -> bool:
+        return self.order_status is LOS_EXECUTING
+
+    def view(self) -> OrderListView:
+        return OrderListView(
+            self.order_list_id, self.contingency, self.status_type, self.order_status, self.list_client_order_id,
+            self.transaction_ms, self.symbol, self.account.account_id,
+            tuple((o.symbol, o.order_id, o.client_order_id) for o in self.legs),
+        )
+
+
+class AccountState:
+    """Per-account indexes; balances live in the ledger."""
+
+    __slots__ = ("account_id", "algo_counts", "cells", "client_ids", "list_client_ids", "lists", "maker_bps",
+                 "open", "orders", "taker_bps", "trades")
+
+    def __init__(self, account_id: int, maker_bps: int, taker_bps: int, cells: dict[str, Cell]) -> None:
+        self.account_id = account_id
+        self.cells = cells  # the ledger's cells of this account (asset → Cell), shared
+        self.maker_bps = maker_bps
+        self.taker_bps = taker_bps
+        self.open: dict[str, dict[int, Order]] = {}  # symbol → open orders (incl. stops, pending legs)
+        self.algo_counts: dict[str, int] = {}  # symbol → open STOP_LOSS*/TAKE_PROFIT* orders
+        self.client_ids: dict[str, dict[str, Order]] = {}  # symbol → clientOrderId → latest order with it
+        self.orders: dict[str, list[Order]] = {}  # symbol → every order, in id order
+        self.trades: dict[str, list[tuple[Trade, bool]]] = {}  # symbol → (trade, is_buyer), in trade order
+        self.lists: dict[int, OrderList] = {}  # every order list, by id
+        self.list_client_ids: dict[str, dict[str, OrderList]] = {}
+
+    def open_on(self, symbol: str) -> dict[int, Order]:
+        d = self.open.get(symbol)
+        if d is None:
+            d = self.open[symbol] = {}
+        return d
+
+
+class SymbolState:
+    """One symbol: its rules, book, stop orders, trades and counters."""
+
+    __slots__ = ("agg_key", "base", "book", "fee_base", "fee_quote", "last_price", "next_agg_id",
+                 "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "vwap",
+                 "vwap_qty", "vwap_quote")
+
+    def __init__(self, rules: SymbolRules, fee_base: Cell, fee_quote: Cell) -> None:
+        self.rules = rules
+        self.symbol = rules.symbol
+        self.base = rules.base
+        self.quote = rules.quote
+        self.book = OrderBook()
+        self.stops = StopBook()
+        self.last_price = 0  # 0 until the first trade
+        self.trades: list[Trade] = []
+        self.next_trade_id = 1
+        self.next_agg_id = 1
+        self.agg_key: tuple[int, int] = (0, 0)  # (taker order id, price) of the last aggregate trade
+        self.next_prevented_id = 0
+        self.vwap: deque[tuple[int, int, int]] = deque()  # (time_ms, quote, qty) inside the window
+        self.vwap_quote = 0
+        self.vwap_qty = 0
+        self.fee_base = fee_base
+        self.fee_quote = fee_quote
+
+    def record_vwap(self, ts_ms: int, quote: int, qty: int) -> None:
+        self.vwap.append((ts_ms, quote, qty))
+        self.vwap_quote += quote
+        self.vwap_qty += qty
+
+    def avg_price(self, now_ms: int) -> int:
+        """5-minute volume-weighted average of own trades; the last price if none in the window; 0 if none."""
+        window = self.vwap
+        cutoff = now_ms - AVG_PRICE_WINDOW_MS
+        while window and window[0][0] <= cutoff:
+            _, quote, qty = window.popleft()
+            self.vwap_quote -= quote
+            self.vwap_qty -= qty
+        if self.vwap_qty:
+            return self.vwap_quote * UNITS_PER_ONE // self.vwap_qty
+        return self.last_price
+
+    def peek_avg_price(self, now_ms: int) -> int:
+        """The same average without evicting anything (for queries, which must not change state)."""
+        cutoff = now_ms - AVG_PRICE_WINDOW_MS
+        quote = qty = 0
+        for ts, q, n in self.vwap:
+            if ts > cutoff:
+                quote += q
+                qty += n
+        return quote * UNITS_PER_ONE // qty if qty else self.last_price
