@@ -30,7 +30,7 @@ from minance.engine.clientids import generated_client_id
 from minance.engine.commands import NewOco, NewOto, NewOtoco, OrderLeg
 from minance.engine.events import ListReply, ListStatus
 from minance.engine.ledger import Reservation
-from minance.engine.placement import MSG_DUPLICATE, OrderSpec, Rejected, _not_required, parse_order
+from minance.engine.placement import _SIDES, MSG_DUPLICATE, OrderSpec, Rejected, _not_required, parse_order
 from minance.engine.state import AccountState, Order, OrderList, SymbolState
 from minance.engine.stops import would_trigger
 
@@ -63,6 +63,13 @@ MSG_OCO_PRICES = "The relationship of the prices for the orders is not correct."
 _LOSS = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 _PROFIT = frozenset({OrderType.LIMIT_MAKER, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT})
 _WORKING_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER})
+
+
+def _side(value) -> Side:
+    side = _SIDES.get(value)
+    if side is None:
+        raise Rejected(BinanceError(-1117))
+    return side
 
 
 def _leg_spec(leg: OrderLeg, side, quantity) -> OrderSpec:
@@ -126,9 +133,7 @@ class ListsMixin:
 
     def _cmd_new_oco(self, cmd: NewOco) -> ListReply:
         sym = self._symbol(cmd.symbol)
-        side = Side(cmd.side) if cmd.side in ("BUY", "SELL") else None
-        if side is None:
-            raise Rejected(BinanceError(-1117))
+        side = _side(cmd.side)
         above = _leg_spec(cmd.above, side, cmd.quantity)
         below = _leg_spec(cmd.below, side, cmd.quantity)
         if cmd.above.quantity is not None or cmd.below.quantity is not None:
@@ -187,7 +192,7 @@ class ListsMixin:
         return self._place_oto(cmd, [_leg_spec(cmd.pending, None, None)])
 
     def _cmd_new_otoco(self, cmd: NewOtoco) -> ListReply:
-        side = Side(cmd.pending_side)
+        side = _side(cmd.pending_side)
         above = _leg_spec(cmd.pending_above, side, cmd.pending_quantity)
         below = _leg_spec(cmd.pending_below, side, cmd.pending_quantity)
         _check_oco_shape(side, above, below)

@@ -86,8 +86,27 @@ class MatchingMixin:
         return bool(keys) and (not o.price or keys[-1] >= o.price)
 
     def _fok_fillable(self, o: Order) -> bool:
-        filled, _cost = o.sym.book.walk_cost(o.is_buy, o.leaves, o.price)
-        return filled == o.leaves
+        """Whether a FOK order would fill entirely. With self-trade prevention on, the account's own
+        resting orders do not count, and any mode but EXPIRE_MAKER would cut the taker short at them."""
+        book = o.sym.book
+        if o.stp_mode is _STP_NONE:
+            filled, _cost = book.walk_cost(o.is_buy, o.leaves, o.price)
+            return filled == o.leaves
+        need = o.leaves
+        for level in book.levels(not o.is_buy):
+            if o.price and (level.price > o.price if o.is_buy else level.price < o.price):
+                break
+            for m in level.queue:
+                if not m.on_book:
+                    continue
+                if m.account is o.account:
+                    if o.stp_mode is not STP_EXPIRE_MAKER:
+                        return False
+                    continue
+                need -= m.leaves
+                if need <= 0:
+                    return True
+        return False
 
     def _trim(self, o: Order) -> None:
         """A resting order keeps locked exactly what its open quantity needs at its price."""

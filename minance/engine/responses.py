@@ -134,9 +134,8 @@ def _cancel_fields(v: OrderView, orig_cid: str, cancel_cid: str, transact_ms: in
 
 
 def cancel_response(reply: CancelReply) -> dict:
-    """DELETE /order. A leg of a list answers with its list (as Binance does for DELETE /orderList)."""
-    if reply.order_list is not None:
-        return list_response(reply.order_list, cancel_client_order_id=reply.client_order_id)
+    """DELETE /order. Cancelling a leg cancels its whole list; the answer is still the leg's own report
+    (``reply.order_list`` has the list, for ``list_response`` and the listStatus event)."""
     return _cancel_fields(reply.order, reply.orig_client_order_id, reply.client_order_id, reply.transact_ms)
 
 

@@ -111,7 +111,7 @@ class SnapshotsMixin:
         state["ledger_counts"] = self.ledger.counts
         state["specs"] = [[str(getattr(spec, f)) for f in _SPEC_FIELDS] for spec in self.specs.values()]
         state["trades"] = {s.symbol: [list(t) for t in s.trades] for s in self.symbols.values()}
-        state["vwap"] = {s.symbol: [list(v) for v in s.vwap] for s in self.symbols.values()}
+        state["vwap"] = {s.symbol: s.vwap.entries() for s in self.symbols.values()}
         return canonical_json(state)
 
     def restore(self, data: bytes | str | dict) -> None:

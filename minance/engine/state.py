@@ -6,7 +6,7 @@ Amounts are integer units of 1e-8.
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import bisect_right
 
 from minance.domain.orders import (
     UNITS_PER_ONE,
@@ -28,7 +28,7 @@ from minance.engine.ledger import Cell, Reservation
 from minance.engine.rules import SymbolRules
 from minance.engine.stops import StopBook
 
-__all__ = ["AVG_PRICE_WINDOW_MS", "AccountState", "Order", "OrderList", "SymbolState"]
+__all__ = ["AVG_PRICE_WINDOW_MS", "AccountState", "Order", "OrderList", "SymbolState", "VwapWindow"]
 
 # Enum members as module constants: on Python 3.11 `OrderType.LIMIT` costs ~10x a global lookup.
 BUY = Side.BUY
@@ -174,8 +174,7 @@ class SymbolState:
     """One symbol: its rules, book, stop orders, trades and counters."""
 
     __slots__ = ("agg_key", "base", "book", "fee_base", "fee_quote", "last_price", "next_agg_id",
-                 "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "vwap",
-                 "vwap_qty", "vwap_quote")
+                 "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "vwap")
 
     def __init__(self, rules: SymbolRules, fee_base: Cell, fee_quote: Cell) -> None:
         self.rules = rules
@@ -190,35 +189,77 @@ class SymbolState:
         self.next_agg_id = 1
         self.agg_key: tuple[int, int] = (0, 0)  # (taker order id, price) of the last aggregate trade
         self.next_prevented_id = 0
-        self.vwap: deque[tuple[int, int, int]] = deque()  # (time_ms, quote, qty) inside the window
-        self.vwap_quote = 0
-        self.vwap_qty = 0
+        self.vwap = VwapWindow()
         self.fee_base = fee_base
         self.fee_quote = fee_quote
 
     def record_vwap(self, ts_ms: int, quote: int, qty: int) -> None:
-        self.vwap.append((ts_ms, quote, qty))
-        self.vwap_quote += quote
-        self.vwap_qty += qty
+        self.vwap.record(ts_ms, quote, qty)
 
     def avg_price(self, now_ms: int) -> int:
-        """5-minute volume-weighted average of own trades; the last price if none in the window; 0 if none."""
-        window = self.vwap
-        cutoff = now_ms - AVG_PRICE_WINDOW_MS
-        while window and window[0][0] <= cutoff:
-            _, quote, qty = window.popleft()
-            self.vwap_quote -= quote
-            self.vwap_qty -= qty
-        if self.vwap_qty:
-            return self.vwap_quote * UNITS_PER_ONE // self.vwap_qty
-        return self.last_price
+        """5-minute volume-weighted average of own trades; the last price if none in the window; 0 if none.
 
-    def peek_avg_price(self, now_ms: int) -> int:
-        """The same average without evicting anything (for queries, which must not change state)."""
-        cutoff = now_ms - AVG_PRICE_WINDOW_MS
-        quote = qty = 0
-        for ts, q, n in self.vwap:
-            if ts > cutoff:
-                quote += q
-                qty += n
-        return quote * UNITS_PER_ONE // qty if qty else self.last_price
+        A pure read: only trades (accepted commands) move the window, so a declined command, which the
+        journal does not keep, cannot make a replay diverge.
+        """
+        return self.vwap.average(now_ms) or self.last_price
+
+    peek_avg_price = avg_price
+
+
+class VwapWindow:
+    """Trades of the last 5 minutes with running totals, so any window's sums are two subtractions."""
+
+    __slots__ = ("base_qty", "base_quote", "cum_qty", "cum_quote", "qtys", "quotes", "start", "times")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.quotes: list[int] = []
+        self.qtys: list[int] = []
+        self.cum_quote: list[int] = []  # running totals up to and including each entry
+        self.cum_qty: list[int] = []
+        self.base_quote = 0  # running totals before entry 0 (entries dropped by compaction)
+        self.base_qty = 0
+        self.start = 0  # entries before it are out of every future window
+
+    def record(self, ts_ms: int, quote: int, qty: int) -> None:
+        times = self.times
+        if times:
+            if ts_ms < times[-1]:  # a clock that stepped back: keep the times sorted
+                ts_ms = times[-1]
+            total_quote, total_qty = self.cum_quote[-1], self.cum_qty[-1]
+        else:
+            total_quote, total_qty = self.base_quote, self.base_qty
+        times.append(ts_ms)
+        self.quotes.append(quote)
+        self.qtys.append(qty)
+        self.cum_quote.append(total_quote + quote)
+        self.cum_qty.append(total_qty + qty)
+        if ts_ms - times[self.start] > AVG_PRICE_WINDOW_MS:
+            self.start = bisect_right(times, ts_ms - AVG_PRICE_WINDOW_MS, self.start)
+            if self.start > 1024 and self.start * 2 > len(times):
+                self._compact()
+
+    def _compact(self) -> None:
+        cut = self.start
+        self.base_quote = self.cum_quote[cut - 1]
+        self.base_qty = self.cum_qty[cut - 1]
+        for column in (self.times, self.quotes, self.qtys, self.cum_quote, self.cum_qty):
+            del column[:cut]
+        self.start = 0
+
+    def average(self, now_ms: int) -> int:
+        """VWAP of the entries newer than ``now_ms`` - 5 minutes, 0 when there are none."""
+        times = self.times
+        i = bisect_right(times, now_ms - AVG_PRICE_WINDOW_MS, self.start)
+        if i == len(times):
+            return 0
+        before_quote = self.cum_quote[i - 1] if i else self.base_quote
+        before_qty = self.cum_qty[i - 1] if i else self.base_qty
+        qty = self.cum_qty[-1] - before_qty
+        return (self.cum_quote[-1] - before_quote) * UNITS_PER_ONE // qty if qty else 0
+
+    def entries(self) -> list[list[int]]:
+        """The entries still inside some future window, for snapshots."""
+        return [[t, q, n] for t, q, n in zip(self.times[self.start:], self.quotes[self.start:],
+                                             self.qtys[self.start:])]

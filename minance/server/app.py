@@ -81,7 +81,8 @@ class MinanceApp:
                 self.ctx.venue.start()
                 if self.ctx.settings.market:
                     self.ctx.driver.fund_system_accounts()
-                    self.ctx.driver.tick()  # a book on every symbol before the first request
+                    if not self.ctx.driver.quoting():  # first start: a book on every symbol before any request
+                        self.ctx.driver.tick()
                     if self.ctx.settings.market_clock != "manual":
                         self.ctx.driver.start()
                 await send({"type": "lifespan.startup.complete"})

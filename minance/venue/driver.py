@@ -56,6 +56,11 @@ class MarketDriver:
                 if engine.balance_units(account_id, asset) == (0, 0):
                     self.venue.submit_nowait(Deposit(account_id, asset, amount, ts))
 
+    def quoting(self) -> bool:
+        """True when the maker already has orders on every symbol (e.g. restored after a restart)."""
+        engine = self.venue.engine
+        return all(engine.open_orders(self.maker_id, symbol) for symbol in self.specs)
+
     def tick(self) -> None:
         market_ms = self.market_clock.now_ms()
         ts = self.wall_clock.now_ms()

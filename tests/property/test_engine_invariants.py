@@ -23,6 +23,7 @@ from minance.engine import (
     NewOco,
     NewOrder,
     NewOto,
+    NewOtoco,
     OrderLeg,
     SetCommission,
     Withdraw,
@@ -63,6 +64,7 @@ ops = st.one_of(
     st.tuples(st.just("oco"), st.sampled_from(TRADERS), st.sampled_from(["BUY", "SELL"]), st.integers(1, 20),
               st.integers(1, 20), QTY),
     st.tuples(st.just("oto"), st.sampled_from(TRADERS), st.sampled_from(["BUY", "SELL"]), PRICE, QTY),
+    st.tuples(st.just("otoco"), st.sampled_from(TRADERS), st.sampled_from(["BUY", "SELL"]), PRICE, QTY),
     st.tuples(st.just("quotes"), st.integers(-5, 5), st.integers(1, 4)),
     st.tuples(st.just("cash"), st.sampled_from(ACCOUNTS), st.sampled_from(["BTC", "USDT"]), st.integers(-300, 300)),
     st.tuples(st.just("fees"), st.sampled_from(ACCOUNTS), st.integers(0, 30), st.integers(0, 30)),
@@ -148,6 +150,18 @@ class Driver:
                          pending=OrderLeg("LIMIT", side=other, quantity=qty(n), price=exit_price,
                                           time_in_force="GTC"), ts_ms=self.tick()))
 
+    def op_otoco(self, account, side, offset, n) -> None:
+        """Enter at ``offset``; once filled, exit with a take-profit 15 away or a stop-loss 8 away."""
+        exit_side = "SELL" if side == "BUY" else "BUY"
+        sign = 1 if side == "BUY" else -1
+        profit = OrderLeg("LIMIT_MAKER", price=price(offset + sign * 15))
+        loss = OrderLeg("STOP_LOSS", stop_price=price(offset - sign * 8))
+        above, below = (profit, loss) if exit_side == "SELL" else (loss, profit)
+        self.send(NewOtoco(account, SYMBOL, working=OrderLeg("LIMIT", side=side, quantity=qty(n),
+                                                             price=price(offset), time_in_force="GTC"),
+                           pending_side=exit_side, pending_quantity=qty(n), pending_above=above,
+                           pending_below=below, ts_ms=self.tick()))
+
     def op_quotes(self, shift, depth) -> None:
         """The market maker pulls its quotes and lays a fresh ladder around the mid."""
         if self.open_ids(MAKER):
@@ -167,7 +181,7 @@ class Driver:
         self.send(SetCommission(account, maker_bps, taker_bps, self.tick()))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ops, min_size=30, max_size=90))
 def test_random_flows_keep_the_invariants(flow):
     driver = Driver()
@@ -185,7 +199,7 @@ def test_random_flows_keep_the_invariants(flow):
     assert replay.state_hash() == ex.state_hash()
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ops, min_size=10, max_size=40), st.integers(1, 9))
 def test_restore_midway_continues_identically(flow, cut):
     """A snapshot taken mid-flow, restored, and fed the rest gives the same end state as never stopping."""

@@ -107,3 +107,25 @@ def test_order_list_queries(h):
     assert len(h.ex.list_orders(1, lid)) == 2
     with pytest.raises(BinanceError):
         h.ex.order_list(2, lid)
+
+
+def test_average_price_window_is_a_pure_read(h):
+    h.placed(2, "SELL", price="50000", quantity="1")
+    h.placed(1, "BUY", price="50000", quantity="0.1")
+    before = h.ex.snapshot()
+    far_future = h.ts + 3_600_000
+    assert h.ex.avg_price("BTCUSDT", far_future) == Decimal("50000")  # last price, nothing in the window
+    h.rejected(h.order(1, "BUY", price="1", quantity="0.1"), -1013)  # filters read the average
+    assert h.ex.snapshot() == before
+
+
+def test_vwap_window_slides_and_compacts():
+    from minance.engine.state import VwapWindow
+
+    window = VwapWindow()
+    for i in range(5000):
+        window.record(i * 1000, 100 * 10**8 * (i % 7 + 1), 10**8)  # one trade a second, prices 100..700
+    assert window.start > 0 and len(window.times) < 5000
+    expected_prices = [(i % 7 + 1) * 100 for i in range(4700, 5000)]  # the last 300 seconds
+    assert window.average(4999 * 1000) == sum(expected_prices) * 10**8 // len(expected_prices)
+    assert window.average(10**9) == 0

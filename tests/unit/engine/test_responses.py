@@ -58,9 +58,12 @@ def test_cancel_and_list_shapes(h):
     assert body["contingencyType"] == "OCO" and body["listStatusType"] == "EXEC_STARTED"
     assert body["listOrderStatus"] == "EXECUTING" and len(body["orders"]) == 2
     assert body["orderReports"][0]["workingTime"] == -1
-    cancelled = R.cancel_response(h.cancel(1, order_id=body["orders"][0]["orderId"]).reply)
-    assert cancelled["listOrderStatus"] == "ALL_DONE"
-    assert [r["status"] for r in cancelled["orderReports"]] == ["CANCELED", "CANCELED"]
+    reply = h.cancel(1, order_id=body["orders"][0]["orderId"]).reply
+    assert R.cancel_response(reply)["status"] == "CANCELED"
+    assert R.cancel_response(reply)["orderListId"] == body["orderListId"]
+    listed = R.list_response(reply.order_list, cancel_client_order_id=reply.client_order_id)
+    assert listed["listOrderStatus"] == "ALL_DONE"
+    assert [r["status"] for r in listed["orderReports"]] == ["CANCELED", "CANCELED"]
 
 
 def test_stream_events(h):

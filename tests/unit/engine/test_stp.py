@@ -67,3 +67,21 @@ def test_default_mode_is_the_symbol_default(h):
     h.placed(1, "BUY", price="10", quantity="1", symbol="ETHUSDT")
     taker = h.placed(1, "SELL", price="10", quantity="1", symbol="ETHUSDT")
     assert taker.order.stp_mode.value == "EXPIRE_MAKER" and taker.fills == []
+
+
+def test_fok_with_stp_counts_only_other_accounts_liquidity(h):
+    h.placed(1, "SELL", price="10", quantity="1", symbol="ETHUSDT", stp_mode="NONE")
+    h.placed(2, "SELL", price="10", quantity="1", symbol="ETHUSDT")
+    miss = h.placed(1, "BUY", price="10", quantity="1.5", symbol="ETHUSDT", time_in_force="FOK",
+                    stp_mode="EXPIRE_MAKER")
+    assert miss.order.status is OrderStatus.EXPIRED and miss.fills == []
+    assert h.ex.depth("ETHUSDT").asks == [(Decimal("10"), Decimal("2"))]  # nothing touched
+    hit = h.placed(1, "BUY", price="10", quantity="1", symbol="ETHUSDT", time_in_force="FOK",
+                   stp_mode="EXPIRE_MAKER")
+    assert hit.order.status is OrderStatus.FILLED
+    assert [p.maker_prevented_qty for p in hit.prevented_matches] == [Decimal("1")]
+    h.placed(1, "SELL", price="10", quantity="1", symbol="ETHUSDT", stp_mode="NONE")
+    h.placed(2, "SELL", price="10", quantity="1", symbol="ETHUSDT")
+    taker_side = h.placed(1, "BUY", price="10", quantity="1", symbol="ETHUSDT", time_in_force="FOK",
+                          stp_mode="EXPIRE_TAKER")
+    assert taker_side.order.status is OrderStatus.EXPIRED and taker_side.fills == []
