@@ -31,6 +31,15 @@ class Settings:
     seed: int = 0  # the synthetic feed's seed
     market: bool = True  # run the market maker and tape
     tick_ms: int = 1000  # market maker re-quote period (wall time)
+    # WebSocket streams and API (Binance's limits; 0 = unlimited)
+    ws_ping_interval_s: float = 20.0  # the server pings every connection this often
+    ws_pong_timeout_s: float = 60.0  # ...and drops it when no pong comes back within this
+    ws_send_queue: int = 4096  # messages waiting for a slow reader before it is dropped
+    ws_send_queue_bytes: int = 8 * 1024 * 1024  # ...or bytes
+    ws_messages_per_s: int = 5  # incoming messages per second on a stream connection
+    ws_max_streams: int = 1024  # streams per connection
+    ws_lifetime_s: float = 86400.0  # connections are closed after 24 h
+    ws_connections_per_5m: int = 300  # connection attempts per IP per 5 minutes
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
@@ -56,6 +65,14 @@ _ENV_CASTS = {
     "MINANCE_KLINES": ("klines_dir", str),
     "MINANCE_SEED": ("seed", int),
     "MINANCE_DURABLE": ("durable", lambda v: v.lower() not in ("0", "false", "no", "off")),
+    "MINANCE_WS_PING_INTERVAL": ("ws_ping_interval_s", float),
+    "MINANCE_WS_PONG_TIMEOUT": ("ws_pong_timeout_s", float),
+    "MINANCE_WS_SEND_QUEUE": ("ws_send_queue", int),
+    "MINANCE_WS_SEND_QUEUE_BYTES": ("ws_send_queue_bytes", int),
+    "MINANCE_WS_MESSAGES_PER_S": ("ws_messages_per_s", int),
+    "MINANCE_WS_MAX_STREAMS": ("ws_max_streams", int),
+    "MINANCE_WS_LIFETIME": ("ws_lifetime_s", float),
+    "MINANCE_WS_CONNECTIONS_PER_5M": ("ws_connections_per_5m", int),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minance.cli import accounts, keys, serve
+from minance.cli import accounts, keys, serve, trading, vault
 from minance.cli.common import CliError
 
 
@@ -15,6 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(sub)
     accounts.register(sub)
     keys.register(sub)
+    vault.register(sub)
+    trading.register(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from minance.cli.common import CliError, Services, add_common, emit, fmt_time, parse_when, read_text_file, table
+from minance.cli.profiles import add_vault_option
 from minance.keys.model import KeyType
 from minance.keys.service import (
     DEFAULT_GRACE_S,
@@ -131,11 +132,26 @@ def cmd_edit(args: argparse.Namespace) -> None:
     emit(args, data, _describe_human(data))
 
 
+def cmd_rotate(args: argparse.Namespace) -> Any:
+    """Exchange side (``key rotate KEY``) or user side (``key rotate --profile P``)."""
+    if args.profile:
+        if args.key:
+            raise CliError("give either KEY (rotate on this exchange's data dir) or --profile P (rotate a vault "
+                           "profile's key), not both")
+        from minance.cli.userkeys import cmd_rotate_profile
+
+        return cmd_rotate_profile(args)
+    if not args.key:
+        raise CliError("which key? give KEY (an api key or its prefix), or --profile P for a vault profile")
+    return _rotate_exchange_key(args)
+
+
 @_guard
-def cmd_rotate(args: argparse.Namespace) -> None:
+def _rotate_exchange_key(args: argparse.Namespace) -> None:
     services = Services(args)
     pem = read_text_file(args.public_key) if args.public_key else None
-    issued = services.keys.rotate(args.key, grace_s=args.grace, public_key_pem=pem)
+    grace = DEFAULT_GRACE_S if args.grace is None else args.grace
+    issued = services.keys.rotate(args.key, grace_s=grace, public_key_pem=pem)
     data = issued_to_json(services.keys, issued)
     old = services.keys.resolve(args.key)
     data["replaces"] = old.api_key
@@ -173,6 +189,12 @@ def cmd_alerts(args: argparse.Namespace) -> None:
     data = [{"id": a.id, "time": a.ts_ms, "kind": a.kind.value, "detail": a.detail} for a in alerts]
     rows = [[fmt_time(d["time"]), d["kind"], d["detail"]] for d in data]
     emit(args, data, table(rows, ["TIME", "ALERT", "DETAIL"]))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from minance.cli.userkeys import cmd_audit
+
+    return cmd_audit(args)
 
 
 def register(sub) -> None:
@@ -217,13 +239,28 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(run=cmd_edit)
 
-    p = verbs.add_parser("rotate", help="issue a successor; the old key lives on for --grace seconds")
-    p.add_argument("key")
-    p.add_argument("--grace", type=int, default=DEFAULT_GRACE_S, metavar="SECONDS",
-                   help=f"default {DEFAULT_GRACE_S}; 0 = old key invalid at once")
-    p.add_argument("--public-key", metavar="PEM_FILE", help="the new public key (ed25519/rsa)")
+    p = verbs.add_parser("rotate", help="issue a successor; the old key lives on for --grace seconds "
+                                        "(or, with --profile, rotate a vault profile's key end to end)")
+    p.add_argument("key", nargs="?", help="exchange side: the api key (or prefix) to rotate")
+    p.add_argument("--profile", metavar="P", help="user side: rotate this vault profile's key, store the new one, "
+                                                  "verify it, retire the old one")
+    p.add_argument("--grace", type=int, default=None, metavar="SECONDS",
+                   help=f"how long the old key stays valid (KEY: default {DEFAULT_GRACE_S}; --profile: default 0, "
+                        "retired as soon as the new key is verified)")
+    p.add_argument("--public-key", metavar="PEM_FILE", help="the new public key (ed25519/rsa; KEY only)")
+    p.add_argument("--manual", action="store_true", help="--profile: the guided flow (as for Binance, which has "
+                                                         "no key API) even on a minance server")
     add_common(p)
+    add_vault_option(p)
     p.set_defaults(run=cmd_rotate)
+
+    p = verbs.add_parser("audit", help="user side: is a vault profile's key safe? (exit 0 only if nothing risky)")
+    p.add_argument("--profile", required=True, metavar="P")
+    p.add_argument("--expiry-warn-days", type=int, default=7, metavar="N",
+                   help="warn when trading authority lapses within N days (default 7)")
+    add_common(p)
+    add_vault_option(p)
+    p.set_defaults(run=_audit)
 
     p = verbs.add_parser("revoke", help="invalidate a key at once")
     p.add_argument("key")

@@ -85,7 +85,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     config = {"host": settings.host, "port": settings.port, "access_log": False,  # URLs carry signatures
               "log_level": "warning", "http": "httptools", "lifespan": "on",
-              "proxy_headers": False}  # X-Forwarded-For is judged by the app (--trusted-proxy), not uvicorn
+              "proxy_headers": False,  # X-Forwarded-For is judged by the app (--trusted-proxy), not uvicorn
+              # WebSockets: the server pings (Binance: every 20 s, pong within a minute); no compression (each
+              # stream message is shared by many connections, deflate would be per connection)
+              "ws_ping_interval": settings.ws_ping_interval_s or None,
+              "ws_ping_timeout": settings.ws_pong_timeout_s or None,
+              "ws_per_message_deflate": False, "ws_max_size": 1024 * 1024}
     try:
         import uvloop  # noqa: F401
 

@@ -71,7 +71,7 @@ def symbol_info(spec: SymbolSpec) -> dict:
     return {
         "symbol": spec.symbol, "status": "TRADING", "baseAsset": spec.base, "baseAssetPrecision": 8,
         "quoteAsset": spec.quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
-        "quoteCommissionPrecision": 8, "orderTypes": list(ORDER_TYPES), "icebergAllowed": True,
+        "quoteCommissionPrecision": 8, "orderTypes": list(ORDER_TYPES), "icebergAllowed": False,
         "ocoAllowed": True, "otoAllowed": True, "opoAllowed": False, "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": True, "cancelReplaceAllowed": True, "amendAllowed": True,
         "pegInstructionsAllowed": False, "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from minance.accounts import RESERVED_PREFIX, AccountError, parse_amount, parse_asset
+from minance.domain.wallet import deposit_record
 from minance.engine import Deposit
 from minance.keys.model import KeyType
 from minance.keys.sealing import create_private_file
@@ -108,9 +109,11 @@ class AdminApi:
         return self.ctx.accounts.describe(account, self.ctx.venue.engine.balances(account.id))
 
     async def _deposit(self, account, asset: str, amount) -> None:
-        result = await self.ctx.venue.submit(Deposit(account.id, asset, amount, self.ctx.clock.now_ms()))
+        now = self.ctx.clock.now_ms()
+        result = await self.ctx.venue.submit(Deposit(account.id, asset, amount, now))
         if result.error is not None:
             raise AdminError(400, result.error.code, result.error.msg)
+        self.ctx.store.record_transfer(deposit_record(account.id, asset, amount, now))  # for deposit/hisrec
 
     async def _dispatch(self, method: str, parts: list[str], query: dict, body: dict) -> Any:
         ctx = self.ctx
@@ -131,14 +134,18 @@ class AdminApi:
                 await self._deposit(account, parse_asset(str(body.get("asset", ""))),
                                     parse_amount(str(body.get("amount", ""))))
                 return self._account(account)
-            case ("GET", ["state"]):  # for durability checks: the engine's state hash
-                return {"stateHash": ctx.venue.engine.state_hash(), "journalSeq": ctx.venue.journal.last_seq()}
+            case ("GET", ["state"]):  # for durability checks: the engine's state hash, once all of it is on disk
+                state = {"stateHash": ctx.venue.engine.state_hash(), "journalSeq": ctx.venue.journal.last_seq(),
+                         "marketTime": ctx.market_clock.now_ms()}
+                await ctx.venue.journal.barrier()
+                return state
             case ("POST", ["market", "step"]):  # manual market clock: advance it and run one market tick
                 if ctx.settings.market_clock != "manual":
                     raise AdminError(400, -1130, "the market clock is live: start the server with "
                                                  "--market-clock manual to step it")
                 ctx.market_clock.advance_ms(int(body.get("ms", 0)))
                 ctx.driver.tick()
+                await ctx.venue.journal.barrier()  # the tick's orders are durable before we answer
                 return {"marketTime": ctx.market_clock.now_ms()}
             case ("GET", ["keys"]):
                 account_id = ctx.accounts.get(query["account"]).id if "account" in query else None

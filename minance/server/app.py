@@ -20,10 +20,12 @@ from minance.keys.iprules import parse_address
 from minance.keys.model import KeyStatus, mask_key
 from minance.server import admin
 from minance.server.api import all_routes
+from minance.server.api.orders import first_fills_listener
 from minance.server.auth import Security
 from minance.server.context import Context
 from minance.server.endpoints import Routes
 from minance.server.request import MAX_BODY_BYTES, Request, parse_params
+from minance.server.ws import WsGateway
 
 log = logging.getLogger("minance.server")
 
@@ -63,6 +65,8 @@ class MinanceApp:
         self.routes = routes or all_routes()
         self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in ctx.settings.trusted_proxies)
         self._admin = admin.AdminApi(ctx)
+        self._ws = WsGateway(ctx, self.routes, self.client_ip)  # streams and the WebSocket API, same port
+        ctx.venue.subscribe(first_fills_listener(ctx))  # ORDERS: a first fill releases its order's count
 
     async def __call__(self, scope: dict, receive, send) -> None:
         kind = scope["type"]
@@ -70,8 +74,8 @@ class MinanceApp:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif kind == "websocket":  # streams arrive with the real-time issue
-            await send({"type": "websocket.close", "code": 1008})
+        elif kind == "websocket":
+            await self._ws(scope, receive, send)
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -85,8 +89,10 @@ class MinanceApp:
                         self.ctx.driver.tick()
                     if self.ctx.settings.market_clock != "manual":
                         self.ctx.driver.start()
+                self._ws.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self._ws.stop()
                 await self.ctx.driver.stop()
                 self.ctx.venue.close()
                 self.ctx.activity.stop()
@@ -149,8 +155,9 @@ class MinanceApp:
             charged = True
             ctx.limiter.check_ip(ip, weight, now_ms)
             ctx.auth.authenticate(req, endpoint.security, endpoint.group)
-            if endpoint.counts_order and req.key is not None:
-                counts = ctx.limiter.check_orders(req.key.account_id, 1, now_ms)
+            orders = endpoint.orders_for(req) if req.key is not None else 0
+            if orders:
+                counts = ctx.limiter.check_orders(req.key.account_id, orders, now_ms)
                 extra += [(f"X-MBX-ORDER-COUNT-{s}".encode(), str(n).encode()) for s, n in counts.items()]
             result: Any = endpoint.handler(req, ctx)
             if endpoint.is_async:
@@ -173,6 +180,8 @@ class MinanceApp:
             code, note = -1000, "internal error"
             status, payload = 500, orjson.dumps({"code": -1000, "msg": BinanceError(-1000).msg})
 
+        if req is not None and "headers" in req.extra:  # set by handlers that count orders themselves
+            extra += req.extra["headers"]
         used = ctx.limiter.used_weight(ip, now_ms)
         for suffix, value in used.items():
             extra.append((f"X-MBX-USED-WEIGHT-{suffix}".encode(), str(value).encode()))

@@ -88,6 +88,10 @@ WITHDRAW_ROUTES = frozenset({"/sapi/v1/capital/withdraw/apply"})
 
 
 class Authenticator:
+    """Binance's checks, in Binance's order. REST uses :meth:`authenticate`; the WebSocket API composes the
+    same pieces (:meth:`lookup`, :meth:`authorize`, :meth:`check_timing`, :meth:`check_signature`,
+    :meth:`check_symbol`) around its own signature payload and its logged-on sessions."""
+
     def __init__(self, cache: KeyCache, clock: Clock) -> None:
         self.cache = cache
         self.clock = clock
@@ -95,43 +99,60 @@ class Authenticator:
     def authenticate(self, req: Request, security: Security, group: str) -> ApiKey | None:
         if security is Security.NONE:
             return None
-        header = req.headers.get("x-mbx-apikey", "")
-        if not header:
+        cached = self.lookup(req.headers.get("x-mbx-apikey", ""))
+        req.key = cached.key  # known from here on: rejections below are logged against it
+        self.authorize(cached, req.ip, security, group, req.path)
+        if security is Security.USER_STREAM:
+            return cached.key
+        self.check_timing(req.params)
+        signed = extract_signed_payload(req.raw_query, req.raw_body)
+        self.check_signature(cached, signed.payload, signed.signature)
+        self.check_symbol(cached.key, security, req.params.get("symbol"))
+        return cached.key
+
+    # -- the pieces ------------------------------------------------------------------------------
+    def lookup(self, api_key: str) -> CachedKey:
+        """The key named by the client: absent or malformed → -2014, unknown → -2015."""
+        if not api_key:
             raise AuthRejected(-2014, "no API key sent")
-        if not is_well_formed_api_key(header):
+        if not is_well_formed_api_key(api_key):
             raise AuthRejected(-2014, "malformed API key")
         self.cache.refresh_if_changed()
-        cached = self.cache.get(header)
+        cached = self.cache.get(api_key)
         if cached is None:
             raise AuthRejected(-2015, "unknown API key")
+        return cached
+
+    def authorize(self, cached: CachedKey, ip: str, security: Security, group: str, path: str) -> None:
+        """Key status, IP allow-list, endpoint group and permission for ``security`` (all -2015, or -1002)."""
         key = cached.key
-        req.key = key  # known from here on: rejections below are logged against it
         now_ms = self.clock.now_ms()
         status = key.status(now_ms)
         if status not in (KeyStatus.ACTIVE, KeyStatus.GRACE):
             raise AuthRejected(-2015, f"key {status.value}")
-        if not allowed(req.ip, cached.networks):
+        if not allowed(ip, cached.networks):
             raise AuthRejected(-2015, "denied: ip not allowed")
         if key.endpoint_groups is not None and group not in key.endpoint_groups:
             raise AuthRejected(-2015, f"denied: endpoint group '{group}' not allowed")
         if security is Security.TRADE and not key.can_trade(now_ms):
             lapsed = Permission.SPOT in key.permissions
             raise AuthRejected(-2015, "denied: trading authority expired" if lapsed else "denied: no spot permission")
-        if req.path in WITHDRAW_ROUTES and Permission.WITHDRAWALS not in key.permissions:
+        if path in WITHDRAW_ROUTES and Permission.WITHDRAWALS not in key.permissions:
             raise AuthRejected(-1002, "denied: no withdrawals permission")
-        if security is Security.USER_STREAM:
-            return key
-        check_timing(req.params.get("timestamp"), req.params.get("recvWindow"), self.clock.now_us())
-        signed = extract_signed_payload(req.raw_query, req.raw_body)
-        if signed.signature is None:
+
+    def check_timing(self, params: dict[str, str]) -> None:
+        check_timing(params.get("timestamp"), params.get("recvWindow"), self.clock.now_us())
+
+    @staticmethod
+    def check_signature(cached: CachedKey, payload: bytes, signature: str | None) -> None:
+        if signature is None:
             raise AuthRejected(-1102, "no signature",
                                "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
-        if cached.verifier is None or not cached.verifier.verify(signed.payload, signed.signature):
+        if cached.verifier is None or not cached.verifier.verify(payload, signature):
             raise AuthRejected(-1022, "bad signature")
-        # the symbol allow-list is the engine's -2010, so only a correctly signed request learns of it
-        if security is Security.TRADE and key.symbols is not None:
-            symbol = req.params.get("symbol")
-            if symbol is not None and symbol not in key.symbols:
-                raise AuthRejected(-2010, "denied: symbol not allowed",
-                                   "This symbol is not permitted for this account.")
-        return key
+
+    @staticmethod
+    def check_symbol(key: ApiKey, security: Security, symbol: str | None) -> None:
+        """The symbol allow-list is the engine's -2010, so only a correctly signed request learns of it."""
+        if security is Security.TRADE and key.symbols is not None and symbol is not None and symbol not in key.symbols:
+            raise AuthRejected(-2010, "denied: symbol not allowed", "This symbol is not permitted for this account.")

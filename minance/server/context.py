@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from minance.accounts import AccountService
 from minance.domain.clock import Clock, LiveClock, SimClock
@@ -16,6 +16,7 @@ from minance.market.symbols import DEFAULT_SYMBOLS
 from minance.server.activity import ActivityLog
 from minance.server.auth import Authenticator, KeyCache
 from minance.server.limits import RateLimit, RateLimiter
+from minance.server.ws.user_stream import ListenKeys
 from minance.settings import Settings
 from minance.store import SqliteStore, open_store
 from minance.venue import Venue
@@ -37,6 +38,7 @@ class Context:
     venue: Venue
     driver: MarketDriver
     started_ms: int
+    listen_keys: ListenKeys = field(default_factory=ListenKeys)  # user data stream keys (in memory)
 
 
 def rate_limits_from(settings: Settings) -> tuple[RateLimit, ...]:

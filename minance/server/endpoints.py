@@ -24,6 +24,7 @@ class Endpoint:
     handler: Handler
     counts_order: bool = False  # counted against the account's ORDERS limits
     free_on_success: bool = False  # Binance: successful order calls cost 0 weight
+    order_count: Weight = 1  # how many orders it places (an OCO 2, an OTOCO 3); 0: the handler counts itself
 
     is_async: bool = field(init=False, default=False)
 
@@ -32,6 +33,11 @@ class Endpoint:
 
     def weight_for(self, req: Request) -> int:
         return self.weight(req) if callable(self.weight) else self.weight
+
+    def orders_for(self, req: Request) -> int:
+        if not self.counts_order:
+            return 0
+        return self.order_count(req) if callable(self.order_count) else self.order_count
 
 
 class Routes:

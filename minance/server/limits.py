@@ -150,6 +150,13 @@ class RateLimiter:
                 raise self._limit_error(counter, now_ms, MSG_ORDER_LIMIT, -1015)
         return {c.limit.suffix: c.add(account_id, count, now_ms) for c in self._orders}
 
+    def release_orders(self, account_id: int, count: int, now_ms: int) -> None:
+        """An order's first fill takes it off the unfilled-order count (never below zero)."""
+        for counter in self._orders:
+            used = counter.used(account_id, now_ms)
+            if used:
+                counter.add(account_id, -min(used, count), now_ms)
+
     def order_counts(self, account_id: int, now_ms: int) -> dict[str, int]:
         return {c.limit.suffix: c.used(account_id, now_ms) for c in self._orders}
 

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from minance.domain.account import Account
 from minance.domain.activity import ActivityRecord, Alert
+from minance.domain.wallet import Transfer
 from minance.keys.model import ApiKey
 
 
@@ -34,5 +35,12 @@ class Store(Protocol):
     def known_ips(self) -> dict[int, set[str]]: ...
     def activity(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100) -> list[ActivityRecord]: ...
     def alerts(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100) -> list[Alert]: ...
+
+    # deposit and withdrawal history (the balances themselves are the engine's)
+    def record_transfer(self, t: Transfer) -> None: ...
+    def transfers(self, account_id: int, kind: str, *, coin: str | None = None, status: int | None = None,
+                  start_ms: int | None = None, end_ms: int | None = None, tran_ids: Sequence[str] | None = None,
+                  tx_id: str | None = None, withdraw_order_id: str | None = None, offset: int = 0,
+                  limit: int = 1000) -> list[Transfer]: ...
 
     def close(self) -> None: ...

@@ -52,7 +52,10 @@ def _revive(annotation: Any, value: Any) -> Any:
         if isinstance(option, type) and dataclasses.is_dataclass(option):
             return _build(option, value)
         if isinstance(option, type) and issubclass(option, Enum):
-            return option(value)
+            try:
+                return option(value)
+            except ValueError:
+                return value  # journalled as given: the engine judges it on replay exactly as it did live
     return value
 
 

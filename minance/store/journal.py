@@ -77,6 +77,17 @@ class Journal:
             self._cond.notify()
         return future
 
+    def barrier(self) -> asyncio.Future:
+        """Resolves once everything queued before it is on disk (writes nothing itself)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._cond:
+            if self._closed:
+                raise JournalClosed("journal is closed")
+            self._pending.append((0, None, future, loop))
+            self._cond.notify()
+        return future
+
     def append_nowait(self, payload: bytes) -> int:
         """Queue a record nobody waits for (market-maker re-quotes); still committed in order."""
         with self._cond:
@@ -113,10 +124,11 @@ class Journal:
         try:
             with self._db_lock:
                 self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT INTO journal VALUES (?, ?)", [(s, p) for s, p, _, _ in batch])
+                self._conn.executemany("INSERT INTO journal VALUES (?, ?)",
+                                       [(s, p) for s, p, _, _ in batch if p is not None])
                 self._conn.execute("COMMIT")
             self.commits += 1
-            self.records += len(batch)
+            self.records += sum(1 for _, p, _, _ in batch if p is not None)
             error = None
         except Exception as exc:  # the disk failed: no reply may claim durability
             log.exception("journal commit failed")

@@ -6,10 +6,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from minance.domain.account import Account
 from minance.domain.activity import ActivityRecord, Alert, AlertKind
+from minance.domain.wallet import Transfer
 from minance.keys.model import ApiKey, KeyType, Permission
 from minance.store.base import StoreError
 
@@ -44,7 +46,21 @@ _SCHEMA = [
         kind TEXT NOT NULL, detail TEXT NOT NULL);
     CREATE INDEX alerts_by_key ON alerts (key_id, ts_ms);
     """,
+    # version 2: deposit and withdrawal history (the ledger itself is the engine's, journalled)
+    """
+    CREATE TABLE transfers (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, account_id INTEGER NOT NULL, tran_id TEXT UNIQUE NOT NULL,
+        coin TEXT NOT NULL, network TEXT NOT NULL, amount TEXT NOT NULL, fee TEXT NOT NULL, address TEXT NOT NULL,
+        address_tag TEXT NOT NULL, tx_id TEXT NOT NULL, status INTEGER NOT NULL, time_ms INTEGER NOT NULL,
+        withdraw_order_id TEXT, wallet_type INTEGER NOT NULL, transfer_type INTEGER NOT NULL, info TEXT NOT NULL);
+    CREATE INDEX transfers_by_account ON transfers (account_id, kind, time_ms);
+    """,
 ]
+
+_TRANSFER_COLUMNS = (
+    "kind, account_id, tran_id, coin, network, amount, fee, address, address_tag, tx_id, status, time_ms, "
+    "withdraw_order_id, wallet_type, transfer_type, info"
+)
 
 _KEY_COLUMNS = (
     "id, api_key, account_id, label, key_type, permissions, ips, endpoint_groups, symbols, created_ms, "
@@ -271,6 +287,43 @@ class SqliteStore:
                 f"SELECT id, ts_ms, key_id, account_id, kind, detail FROM alerts WHERE {where} "
                 "ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [Alert(ts, kid, aid, AlertKind(kind), detail, id=i) for i, ts, kid, aid, kind, detail in reversed(rows)]
+
+
+    # -- deposits and withdrawals ------------------------------------------------------------
+    def record_transfer(self, t: Transfer) -> None:
+        def tx(c: sqlite3.Connection) -> None:
+            c.execute(f"INSERT INTO transfers ({_TRANSFER_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                      (t.kind, t.account_id, t.tran_id, t.coin, t.network, str(t.amount), str(t.fee), t.address,
+                       t.address_tag, t.tx_id, t.status, t.time_ms, t.withdraw_order_id, t.wallet_type,
+                       t.transfer_type, t.info))
+
+        self._write(tx)
+
+    def transfers(self, account_id: int, kind: str, *, coin: str | None = None, status: int | None = None,
+                  start_ms: int | None = None, end_ms: int | None = None, tran_ids: Sequence[str] | None = None,
+                  tx_id: str | None = None, withdraw_order_id: str | None = None, offset: int = 0,
+                  limit: int = 1000) -> list[Transfer]:
+        """An account's deposits or withdrawals, newest first."""
+        where, args = ["account_id = ?", "kind = ?"], [account_id, kind]
+        for column, value in (("coin", coin), ("status", status), ("tx_id", tx_id),
+                              ("withdraw_order_id", withdraw_order_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if start_ms is not None:
+            where.append("time_ms >= ?")
+            args.append(start_ms)
+        if end_ms is not None:
+            where.append("time_ms <= ?")
+            args.append(end_ms)
+        if tran_ids is not None:
+            where.append(f"tran_id IN ({', '.join('?' * len(tran_ids))})")
+            args.extend(tran_ids)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE {' AND '.join(where)} "
+                "ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        return [Transfer(r[0], r[1], r[2], r[3], r[4], Decimal(r[5]), Decimal(r[6]), *r[7:]) for r in rows]
 
 
 def open_store(data_dir: Path, *, durable: bool = True) -> SqliteStore:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from minance.domain.account import Balance
 from minance.domain.clock import Clock
+from minance.domain.wallet import deposit_record
 from minance.engine import Deposit
 from minance.server.runtime import ServerLock
+from minance.store import open_store
 from minance.store.codec import encode
 from minance.store.journal import Journal
 from minance.venue.venue import JOURNAL_FILE, open_engine
@@ -33,8 +35,14 @@ class OfflineVenue:
             lock.release()
 
     def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
+        now = self.clock.now_ms()
         with self._journal() as journal:
-            journal.append_sync(encode(Deposit(account_id, asset, amount, self.clock.now_ms())))
+            journal.append_sync(encode(Deposit(account_id, asset, amount, now)))
+            store = open_store(self.data_dir)  # the deposit's history record (deposit/hisrec)
+            try:
+                store.record_transfer(deposit_record(account_id, asset, amount, now))
+            finally:
+                store.close()
 
     def balances(self, account_id: int) -> list[Balance]:
         with self._journal() as journal:

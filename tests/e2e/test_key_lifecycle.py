@@ -238,7 +238,9 @@ def test_endpoint_group_allow_list(http, make_creds):
 
 def test_symbol_allow_list(http, make_creds):
     creds = make_creds("--permissions", "reading,spot", "--symbols", "ETHUSDT")
-    assert assert_ok(signed_request(http, "POST", ORDER_TEST, creds, body={**ORDER, "symbol": "ETHUSDT"})) == {}
+    # order/test checks the filters: a price and notional that ETHUSDT's PERCENT_PRICE_BY_SIDE and NOTIONAL allow
+    eth_order = {**ORDER, "symbol": "ETHUSDT", "quantity": "0.01", "price": "3000"}
+    assert assert_ok(signed_request(http, "POST", ORDER_TEST, creds, body=eth_order)) == {}
     assert_error(can_trade(http, creds), -2010, 400, SYMBOL_NOT_PERMITTED)
     assert_error(signed_request(http, "POST", ORDER_TEST, creds, {**ORDER, "symbol": "BNBUSDT"}), -2010, 400,
                  SYMBOL_NOT_PERMITTED)

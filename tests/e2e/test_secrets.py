@@ -55,7 +55,7 @@ def test_secrets_never_leave_the_moment_of_issue(tmp_path):
         forged = Credentials("hmac", creds.info, secret=secret[::-1])
         assert_error(send("POST", ORDER_TEST, forged, {**ORDER, "newClientOrderId": CANARY}), -1022, 400)
         assert_error(send("GET", ACCOUNT, creds, {"recvWindow": 5000}, ts=now_ms() - 60_000), -1021, 400)
-        assert_error(send("POST", ORDER_TEST, creds, {**ORDER, "symbol": CANARY}), -1121, 400)
+        assert_error(send("POST", ORDER_TEST, creds, {**ORDER, "symbol": CANARY}), -1100, 400)  # not upper case
         # a user who pastes the secret where the key goes: refused, and not written down whole
         assert_error(http.get(f"{ACCOUNT}?timestamp={now_ms()}&signature=00", headers={"X-MBX-APIKEY": secret}),
                      -2015, 401)
@@ -70,7 +70,7 @@ def test_secrets_never_leave_the_moment_of_issue(tmp_path):
         # what the activity log does keep: method, path, outcome, address, and why in words
         assert [(r["method"], r["path"], r["code"]) for r in activity] == [
             ("GET", ACCOUNT, 0), ("POST", ORDER_TEST, 0), ("POST", ORDER_TEST, -1022), ("GET", ACCOUNT, -1021),
-            ("POST", ORDER_TEST, -1121), ("GET", ACCOUNT, 0)]
+            ("POST", ORDER_TEST, -1100), ("GET", ACCOUNT, 0)]
         assert all(r["ip"] == "127.0.0.1" and "?" not in r["path"] for r in activity)
         assert activity[2]["note"] == "bad signature"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from minance.domain.errors import BinanceError
 from minance.market.symbols import DEFAULT_SYMBOLS, symbol_info
+from minance.server.api import params
 from minance.server.auth import Security
 from minance.server.endpoints import Endpoint
 from minance.server.request import Request
@@ -19,41 +19,57 @@ def server_time(req: Request, ctx) -> dict:
     return {"serverTime": ctx.clock.now_us() if req.time_unit_us else ctx.clock.now_ms()}
 
 
-def _symbols_param(req: Request) -> list[str] | None:
-    one = req.text("symbol")
-    many = req.text("symbols")
-    if one is not None and many is not None:
-        raise BinanceError(-1128)
-    if one is not None:
-        return [one]
-    if many is None:
+PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED", *(f"TRD_GRP_{i:03d}" for i in range(2, 26)))
+
+
+def _permissions_param(req: Request) -> set[str] | None:
+    """``permissions``: one value or a JSON array of them."""
+    raw = req.text("permissions")
+    if raw is None:
         return None
-    try:
-        parsed = json.loads(many)
-    except ValueError:
-        raise BinanceError.format(-1100, "Illegal characters found in parameter '%s'; legal range is '%s'.",
-                                  "symbols", '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$') from None
-    if not isinstance(parsed, list) or not all(isinstance(s, str) for s in parsed):
-        raise BinanceError.format(-1100, "Illegal characters found in parameter '%s'.", "symbols")
-    return parsed
+    if raw.startswith("["):
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            raise params.invalid("permissions") from None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise params.invalid("permissions")
+    else:
+        values = [raw]
+    if not values or any(v not in PERMISSIONS for v in values):
+        raise params.invalid("permissions")
+    return set(values)
 
 
 def exchange_info(req: Request, ctx) -> dict:
-    wanted = _symbols_param(req)
-    if wanted is None:
-        specs = list(DEFAULT_SYMBOLS.values())
-    else:
-        unknown = [s for s in wanted if s not in DEFAULT_SYMBOLS]
-        if unknown:
-            raise BinanceError(-1121)
-        specs = [DEFAULT_SYMBOLS[s] for s in wanted]
+    wanted, _ = params.one_or_many(req)
+    permissions = _permissions_param(req)
+    status = params.symbol_status(req)
+    if wanted is not None and (permissions is not None or status is not None):
+        raise params.bad_combo()
+    show_sets = req.boolean("showPermissionSets", default=True)
+    specs = list(DEFAULT_SYMBOLS.values()) if wanted is None else [DEFAULT_SYMBOLS[s] for s in wanted]
+    symbols = [symbol_info(s) for s in specs]
+    if permissions is not None:  # a symbol qualifies when one of its permission sets allows one of them
+        symbols = [s for s in symbols if any(permissions & set(group) for group in s["permissionSets"])]
+    if status is not None:
+        symbols = [s for s in symbols if s["status"] == status]
+    if not show_sets:
+        for s in symbols:
+            s["permissionSets"] = []
     return {
         "timezone": "UTC",
         "serverTime": req.time(ctx.clock.now_ms()),
         "rateLimits": [lim.to_wire() for lim in ctx.limiter.limits],
         "exchangeFilters": [],
-        "symbols": [symbol_info(s) for s in specs],
+        "symbols": symbols,
     }
+
+
+def futures_exchange_info(req: Request, ctx) -> dict:
+    """/fapi and /dapi exchangeInfo: no futures here, but ccxt's default load_markets asks for them."""
+    return {"timezone": "UTC", "serverTime": req.time(ctx.clock.now_ms()), "rateLimits": [],
+            "exchangeFilters": [], "assets": [], "symbols": []}
 
 
 def system_status(req: Request, ctx) -> dict:
@@ -65,4 +81,6 @@ ROUTES = [
     Endpoint("GET", "/api/v3/time", Security.NONE, "market", 1, server_time),
     Endpoint("GET", "/api/v3/exchangeInfo", Security.NONE, "market", 20, exchange_info),
     Endpoint("GET", "/sapi/v1/system/status", Security.NONE, "market", 1, system_status),
+    Endpoint("GET", "/fapi/v1/exchangeInfo", Security.NONE, "market", 1, futures_exchange_info),
+    Endpoint("GET", "/dapi/v1/exchangeInfo", Security.NONE, "market", 1, futures_exchange_info),
 ]

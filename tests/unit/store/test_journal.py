@@ -35,3 +35,17 @@ def test_snapshot_truncates_and_replay_resumes_after_it(tmp_path):
     assert reopened.latest_snapshot() == (6, b"state@6")
     assert [p for _, p in reopened.replay(6)] == [b"c6", b"c7", b"c8", b"c9", b"c10"]
     assert reopened.last_seq() == 11
+
+
+def test_barrier_waits_for_everything_before_it(tmp_path):
+    async def scenario() -> None:
+        journal = Journal(tmp_path / "j.db")
+        journal.start()
+        for i in range(50):
+            journal.append_nowait(f"m{i}".encode())
+        await journal.barrier()
+        assert journal.records == 50
+        journal.close()
+
+    asyncio.run(scenario())
+    assert len(list(Journal(tmp_path / "j.db").replay())) == 50

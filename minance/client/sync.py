@@ -1,0 +1,74 @@
+"""The blocking client: :class:`Client` drives the shared request flow with ``httpx.Client``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+import httpx
+
+from minance.client.api import ApiMethods
+from minance.client.base import ClientCore, Endpoint, Flow, Reply, Request, Send
+from minance.client.credentials import credentials_signer
+from minance.client.errors import TransportError
+from minance.client.signer import Signer
+from minance.client.targets import Target
+
+__all__ = ["Client"]
+
+
+class Client(ApiMethods, ClientCore):
+    """Binance Spot REST, blocking. ``Client(api_key, api_secret=...)`` or ``private_key=PEM``;
+    ``target`` is ``local`` (default), ``testnet``, ``live`` or a URL.
+
+    >>> with Client(target="local") as client:      # doctest: +SKIP
+    ...     client.ticker_price("BTCUSDT").price
+    """
+
+    def __init__(self, api_key: str | None = None, api_secret: str | None = None, *,
+                 private_key: str | bytes | None = None, private_key_password: bytes | None = None,
+                 signer: Signer | None = None, target: Target | str | None = None, timeout_s: float = 10.0,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 **options: Any) -> None:
+        signer = signer or credentials_signer(api_secret, private_key, private_key_password)
+        super().__init__(api_key, signer, target=target, **options)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
+        self._sleep = sleep
+
+    def _call(self, endpoint: Endpoint, params: dict[str, Any], parse: Callable[[Any], Any],
+              recover: Callable[[], Flow[Any]] | None = None) -> Any:
+        return self._drive(self._flow(endpoint, params, parse, recover))
+
+    def _drive(self, flow: Flow[Any]) -> Any:
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Send):
+                    try:
+                        reply = self._send(step.request)
+                    except TransportError as exc:
+                        step = flow.throw(exc)
+                        continue
+                    step = flow.send(reply)
+                else:
+                    self._sleep(step.seconds)
+                    step = flow.send(None)
+        except StopIteration as done:
+            return done.value
+
+    def _send(self, request: Request) -> Reply:
+        try:
+            resp = self._http.request(request.method, request.url, headers=request.headers, content=request.body)
+        except httpx.TransportError as exc:
+            raise TransportError(f"{request.method} {request.url.partition('?')[0]}: {type(exc).__name__}") from None
+        return Reply(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
