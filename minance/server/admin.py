@@ -136,7 +136,8 @@ class AdminApi:
                 return self._account(account)
             case ("GET", ["state"]):  # for durability checks: the engine's state hash, once all of it is on disk
                 state = {"stateHash": ctx.venue.engine.state_hash(), "journalSeq": ctx.venue.journal.last_seq(),
-                         "marketTime": ctx.market_clock.now_ms()}
+                         "marketTime": ctx.market_clock.now_ms(), "journalCommits": ctx.venue.journal.commits,
+                         "journalRecords": ctx.venue.journal.records}
                 await ctx.venue.journal.barrier()
                 return state
             case ("POST", ["market", "step"]):  # manual market clock: advance it and run one market tick

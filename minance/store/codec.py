@@ -15,14 +15,23 @@ import orjson
 from minance.engine import commands as _commands
 
 
+@cache
+def _field_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    return tuple((f.name, f.default) for f in dataclasses.fields(cls))
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if getattr(value, f.name) != f.default or f.default is dataclasses.MISSING}
+        out = {}
+        for name, default in _field_defaults(type(value)):  # defaults are left out: shorter records
+            field_value = getattr(value, name)
+            if default is dataclasses.MISSING or field_value != default:
+                out[name] = _plain(field_value)
+        return out
     return value
 
 

@@ -37,6 +37,8 @@ class Journal:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
+        # fewer, larger checkpoints: a checkpoint runs inside a commit and would stall the group commit
+        self._conn.execute("PRAGMA wal_autocheckpoint=20000")
         self._conn.executescript(_SCHEMA)
         row = self._conn.execute("SELECT MAX(seq) FROM journal").fetchone()
         snap = self._conn.execute("SELECT MAX(seq) FROM snapshots").fetchone()
@@ -138,9 +140,12 @@ class Journal:
             except sqlite3.Error:
                 pass
             error = exc
+        waiting: dict[asyncio.AbstractEventLoop, list] = {}
         for seq, _, future, loop in batch:
             if future is not None:
-                loop.call_soon_threadsafe(_settle, future, seq, error)
+                waiting.setdefault(loop, []).append((future, seq))
+        for loop, futures in waiting.items():  # one wake-up of the event loop per batch, not per record
+            loop.call_soon_threadsafe(_settle_all, futures, error)
 
     def snapshot(self, seq: int, state: bytes) -> None:
         """Store engine state as of journal ``seq`` and drop the journal up to it. Records at or before
@@ -165,10 +170,11 @@ class Journal:
         self._conn.close()
 
 
-def _settle(future: asyncio.Future, seq: int, error: Exception | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(seq)
-    else:
-        future.set_exception(error)
+def _settle_all(futures: list[tuple[asyncio.Future, int]], error: Exception | None) -> None:
+    for future, seq in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(seq)
+        else:
+            future.set_exception(error)

@@ -55,7 +55,7 @@ def kline_trade(t: Trade) -> KlineTrade:
 
 class Venue:
     def __init__(self, engine: Exchange, journal: Journal, history: MarketHistory, *,
-                 snapshot_every: int = 20_000) -> None:
+                 snapshot_every: int = 100_000) -> None:
         self.engine = engine
         self.journal = journal
         self.history = history

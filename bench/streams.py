@@ -1,0 +1,487 @@
+"""Stream fan-out under load: 200 connections on one symbol's @trade while orders trade against the market maker.
+
+One dedicated ``minance serve`` (market maker and tape on, rate limits off, journal durable as by default).
+Orders are MARKET orders of ~9 USDT, BUY and SELL in turn, sent over the WebSocket API (``order.place``, signed
+HMAC, pipelined) by this process; every one of them trades. The subscribers run in separate processes
+(lean asyncio protocols: they parse frames and note each trade id's arrival time, nothing else).
+
+Measured:
+
+* **delay** from the order's acknowledgement (the ``order.place`` response received by the driver) to the
+  trade event's arrival at each subscriber, p50/p99 over every (connection, trade) pair; also from the
+  moment the order was sent. Both processes read the same monotonic clock.
+* **events/s fanned out**: trade messages received by all subscribers per second.
+* **order throughput**, closed loop with ``--inflight`` orders in flight, without subscribers and with them.
+
+Scenarios: closed loop without subscribers, closed loop with them (throughput loss), and a paced load
+(``--paced-rate`` orders/s) with them (the delay at a steady rate). The server is pinned to CPU 0 and the
+load (driver and subscribers) to the other CPUs when the machine has several.
+
+    .venv/bin/python bench/streams.py                     # 200 subscribers, 5 s per scenario
+    .venv/bin/python bench/streams.py --quick             # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SYMBOL = "BTCUSDT"
+QTY = "0.0001"  # ~9 USDT at the synthetic market's price: above the 5 USDT minimum notional
+TARGETS = {"p99_ms": 20.0, "throughput_loss": 0.20}
+
+
+# -- servers and the CLI ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_sets() -> tuple[set[int] | None, set[int] | None]:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, set(cpus[1:])
+
+
+def cli(data: Path, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "minance", *args, "--json", "--data", str(data)],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"minance {' '.join(args)} failed: {proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+class Server:
+    def __init__(self, data: Path, cpus: set[int] | None) -> None:
+        self.port = free_port()
+        self.log_path = data.parent / "server.log"
+        self._log = open(self.log_path, "w")  # closed in stop()
+        cmd = [sys.executable, "-m", "minance", "serve", "--data", str(data), "--port", str(self.port),
+               "--no-rate-limits", "--log-level", "warning"]
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO,
+                                     preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited:\n{self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"GET /api/v3/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if s.recv(100).startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("server did not start")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+# -- a lean WebSocket client protocol (subscribers; no library on the hot path) --------------------------------
+def handshake(path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+def masked_frame(opcode: int, payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    n = len(payload)
+    head = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n)
+                                     if n < 65536 else bytes([0x80 | 127]) + struct.pack("!Q", n))
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+class Subscriber(asyncio.Protocol):
+    """Counts trade messages; a ``tracked`` one also notes (trade id, arrival ns) of each. Chunks are scanned
+    with C-speed byte searches (no frame walking: the bench server sends no pings), so that 200 of them in two
+    processes keep up with the server rather than measure themselves."""
+
+    _ID = re.compile(rb'"t":(\d+)')
+    _MARK = b'"e":"trade"'
+
+    def __init__(self, path: str, ready: asyncio.Future, tracked: bool) -> None:
+        self.path = path
+        self.ready = ready
+        self.tracked = tracked
+        self.open = False
+        self.head = b""
+        self.tail = b""
+        self.count = 0
+        self.ids = array.array("q")
+        self.times = array.array("q")
+        self.closed_with: tuple[int, str] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(handshake(self.path))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic_ns()
+        if not self.open:
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.head.startswith(b"HTTP/1.1 101"):
+                self.ready.set_exception(RuntimeError(self.head[:200].decode(errors="replace")))
+                return
+            data = self.head[end + 4:]
+            self.open = True
+            self.ready.set_result(self)
+        chunk = self.tail + data  # a message may straddle two reads
+        cut = max(0, len(chunk) - 64)
+        self.count += chunk.count(self._MARK, 0) - self.tail.count(self._MARK)
+        if self.tracked:
+            for m in self._ID.finditer(chunk, max(0, len(self.tail) - 40) if self.tail else 0):
+                if m.end() < len(chunk) and (not self.ids or int(m.group(1)) != self.ids[-1]):
+                    self.ids.append(int(m.group(1)))
+                    self.times.append(now)
+        self.tail = chunk[cut:]
+        if b"\x88" in data[:1]:
+            self.closed_with = (0, "closed")
+
+
+def subscriber_main(spec_path: str) -> None:
+    """``bench/streams.py --subscriber-process SPEC``: connect, say "ready", record until stdin says "stop"."""
+    spec = json.loads(Path(spec_path).read_text())
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        subs: list[Subscriber] = []
+        for _ in range(spec["connections"]):
+            ready = loop.create_future()
+            await loop.create_connection(lambda r=ready: Subscriber(spec["path"], r), "127.0.0.1", spec["port"])
+            subs.append(await asyncio.wait_for(ready, 10))
+        print("ready", flush=True)
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while True:
+            line = (await reader.readline()).decode().strip()
+            if line.startswith("window"):  # "window <start_ns> <end_ns> <out file>": dump and reset
+                _, start, end, out = line.split()
+                dump(subs, int(start), int(end), out)
+                print("dumped", flush=True)
+            elif line in ("stop", ""):
+                break
+        for s in subs:
+            s.transport.close()
+
+    asyncio.run(main())
+
+
+def dump(subs: list[Subscriber], start_ns: int, end_ns: int, out: str) -> None:
+    rows = []
+    for s in subs:
+        pairs = [(i, t) for i, t in zip(s.ids, s.times, strict=True) if start_ns <= t <= end_ns]
+        rows.append({"ids": [p[0] for p in pairs], "times": [p[1] for p in pairs], "closed": s.closed_with})
+        s.ids = array.array("q")
+        s.times = array.array("q")
+    Path(out).write_text(json.dumps(rows))
+
+
+class SubscriberProcs:
+    def __init__(self, port: int, total: int, procs: int, root: Path, cpus: set[int] | None) -> None:
+        self.procs: list[subprocess.Popen] = []
+        self.root = root
+        per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
+        for i, count in enumerate(per):
+            spec = root / f"sub{i}.json"
+            spec.write_text(json.dumps({"port": port, "connections": count, "path": f"/ws/{SYMBOL.lower()}@trade"}))
+            self.procs.append(subprocess.Popen(
+                [sys.executable, __file__, "--subscriber-process", str(spec)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True, cwd=REPO,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None))
+        for p in self.procs:
+            if p.stdout.readline().strip() != "ready":
+                raise SystemExit("a subscriber process failed to connect")
+
+    def window(self, start_ns: int, end_ns: int) -> list[dict]:
+        outs = []
+        for i, p in enumerate(self.procs):
+            out = self.root / f"window{i}-{start_ns}.json"
+            p.stdin.write(f"window {start_ns} {end_ns} {out}\n")
+            p.stdin.flush()
+            outs.append(out)
+        rows = []
+        for p, out in zip(self.procs, outs, strict=True):
+            assert p.stdout.readline().strip() == "dumped"
+            rows += json.loads(out.read_text())
+        return rows
+
+    def stop(self) -> None:
+        for p in self.procs:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                p.stdin.write("stop\n")
+                p.stdin.flush()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+# -- the order driver (this process) ------------------------------------------------------------------------------
+@dataclass
+class OrderLog:
+    sent: dict[int, int] = field(default_factory=dict)  # request id → ns
+    acked: dict[int, int] = field(default_factory=dict)
+    trades: dict[int, int] = field(default_factory=dict)  # trade id → request id
+    errors: int = 0
+    error_sample: str = ""
+
+
+async def drive(port: int, api_key: str, secret: str, seconds: float, inflight: int, rate: float | None,
+                conns: int = 2) -> tuple[OrderLog, int, int]:
+    """Orders for ``seconds``: closed loop (``inflight`` per connection) or paced at ``rate`` orders/s."""
+    import websockets
+
+    log = OrderLog()
+    ids = iter(range(1, 10**9))
+    secret_b = secret.encode()
+
+    def request(rid: int) -> str:
+        params = {"apiKey": api_key, "quantity": QTY, "side": "BUY" if rid % 2 else "SELL", "symbol": SYMBOL,
+                  "timestamp": str(time.time_ns() // 1_000_000), "type": "MARKET"}
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+        params["signature"] = hmac.new(secret_b, payload.encode(), hashlib.sha256).hexdigest()
+        return json.dumps({"id": rid, "method": "order.place", "params": params, })
+
+    def on_answer(text: str | bytes) -> None:
+        now = time.monotonic_ns()
+        msg = json.loads(text)
+        rid = msg.get("id")
+        if msg.get("status") != 200:
+            log.errors += 1
+            log.error_sample = str(msg)[:300]
+            return
+        log.acked[rid] = now
+        for fill in msg["result"].get("fills", ()):
+            log.trades[fill["tradeId"]] = rid
+
+    start = time.monotonic_ns()
+    end = start + int(seconds * 1e9)
+
+    async def closed_loop(ws) -> None:
+        pending: set[int] = set()
+        while True:
+            while len(pending) < inflight and time.monotonic_ns() < end:
+                rid = next(ids)
+                log.sent[rid] = time.monotonic_ns()
+                pending.add(rid)
+                await ws.send(request(rid))
+            if not pending:
+                return
+            text = await ws.recv()
+            on_answer(text)
+            pending.discard(json.loads(text).get("id"))
+
+    async def paced(ws, share: float) -> None:
+        pending = 0
+        reader_done = asyncio.Event()
+
+        async def reader() -> None:
+            nonlocal pending
+            while pending or time.monotonic_ns() < end:
+                try:
+                    text = await asyncio.wait_for(ws.recv(), 5)
+                except TimeoutError:
+                    break
+                on_answer(text)
+                pending -= 1
+            reader_done.set()
+
+        task = asyncio.create_task(reader())
+        interval = 1 / share
+        next_at = time.monotonic()
+        while time.monotonic_ns() < end:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += interval
+            rid = next(ids)
+            log.sent[rid] = time.monotonic_ns()
+            pending += 1
+            await ws.send(request(rid))
+        await reader_done.wait()
+        await task
+
+    url = f"ws://127.0.0.1:{port}/ws-api/v3?returnRateLimits=false"
+    sockets = [await websockets.connect(url, compression=None, max_size=2**22) for _ in range(conns)]
+    try:
+        if rate is None:
+            await asyncio.gather(*(closed_loop(ws) for ws in sockets))
+        else:
+            await asyncio.gather(*(paced(ws, rate / conns) for ws in sockets))
+    finally:
+        for ws in sockets:
+            await ws.close()
+    return log, start, end
+
+
+# -- analysis -----------------------------------------------------------------------------------------------------
+def quantile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    orders: int
+    errors: int
+    events: int = 0
+    ack_delays_ms: list[float] = field(default_factory=list)
+    sent_delays_ms: list[float] = field(default_factory=list)
+    closed: int = 0
+    server_cpu: float = 0.0
+
+    @property
+    def orders_per_s(self) -> float:
+        return self.orders / self.seconds
+
+    def row(self, base: Result | None) -> list[str]:
+        ack = sorted(self.ack_delays_ms)
+        sent = sorted(self.sent_delays_ms)
+        loss = "" if base is None or base is self else f"{1 - self.orders_per_s / base.orders_per_s:+.0%}"
+        lat = (lambda v: f"{quantile(v, 0.5):.1f} / {quantile(v, 0.99):.1f}") if ack else (lambda v: "-")
+        return [self.name, f"{self.orders_per_s:,.0f}", loss, f"{self.events / self.seconds:,.0f}" if ack else "-",
+                lat(ack), lat(sent), f"{self.server_cpu:.2f}", str(self.closed), str(self.errors)]
+
+
+def analyse(name: str, log: OrderLog, start: int, end: int, rows: list[dict] | None, server_cpu: float) -> Result:
+    seconds = (end - start) / 1e9
+    result = Result(name, seconds, len(log.acked), log.errors, server_cpu=server_cpu)
+    if rows is None:
+        return result
+    for conn in rows:
+        result.events += len(conn["ids"])
+        if conn["closed"] is not None:
+            result.closed += 1
+        for tid, arrived in zip(conn["ids"], conn["times"], strict=True):
+            rid = log.trades.get(tid)
+            if rid is None or rid not in log.acked:
+                continue  # a maker/tape trade, or an order that got no answer
+            result.ack_delays_ms.append((arrived - log.acked[rid]) / 1e6)
+            result.sent_delays_ms.append((arrived - log.sent[rid]) / 1e6)
+    return result
+
+
+def table(results: list[Result], subscribers: int) -> str:
+    head = ["scenario", "orders/s", "loss", "events/s fanned out", "ack→event p50/p99 ms", "sent→event p50/p99 ms",
+            "server CPU", "dropped", "errors"]
+    base = results[0]
+    rows = [head] + [r.row(base) for r in results]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+# -- main ---------------------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--sub-procs", type=int, default=2, help="processes the subscribers are spread over")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
+    parser.add_argument("--inflight", type=int, default=32, help="orders in flight per driver connection")
+    parser.add_argument("--paced-rate", type=float, default=100.0, help="orders/s of the paced scenario")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--subscriber-process", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.subscriber_process:
+        subscriber_main(args.subscriber_process)
+        return
+    if args.quick:
+        args.duration, args.subscribers = 2.0, min(args.subscribers, 50)
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    server_cpus, load_cpus = cpu_sets()
+    if load_cpus:
+        os.sched_setaffinity(0, load_cpus)
+    with tempfile.TemporaryDirectory(prefix="minance-bench-streams-") as tmp:
+        root = Path(tmp)
+        data = root / "data"
+        cli(data, "account", "create", "bench", "--deposit", "USDT=100000000", "--deposit", "BTC=10000")
+        key = cli(data, "key", "create", "--account", "bench", "--permissions", "reading,spot")
+        server = Server(data, server_cpus)
+        subs = None
+        results: list[Result] = []
+        try:
+            time.sleep(1.5)  # the maker's first quotes
+
+            def measured(name: str, rate: float | None, with_subs: bool) -> Result:
+                cpu0 = server.cpu_seconds()
+                log, start, end = asyncio.run(drive(server.port, key["apiKey"], key["secretKey"], args.duration,
+                                                    args.inflight, rate))
+                cpu = (server.cpu_seconds() - cpu0) / ((time.monotonic_ns() - start) / 1e9)
+                time.sleep(0.5)  # the last events are on their way
+                rows = subs.window(start, time.monotonic_ns()) if with_subs else None
+                result = analyse(name, log, start, end, rows, cpu)
+                if log.errors:
+                    print(f"  {name}: {log.errors} errors, e.g. {log.error_sample}", file=sys.stderr)
+                return result
+
+            results.append(measured("closed loop, no subscribers", None, False))
+            subs = SubscriberProcs(server.port, args.subscribers, args.sub_procs, root, load_cpus)
+            results.append(measured(f"closed loop, {args.subscribers} subscribers", None, True))
+            results.append(measured(f"paced {args.paced_rate:g}/s, {args.subscribers} subscribers", args.paced_rate,
+                                    True))
+        finally:
+            if subs is not None:
+                subs.stop()
+            server.stop()
+    print(f"\n{args.subscribers} connections on {SYMBOL.lower()}@trade over {args.sub_procs} processes; "
+          f"{args.duration:g} s per scenario; orders over the WebSocket API ({args.inflight} in flight x 2 "
+          f"connections in closed loop); server on CPU {sorted(server_cpus) if server_cpus else 'any'}\n")
+    print(table(results, args.subscribers))
+    paced = results[-1]
+    closed = results[1]
+    p99 = quantile(sorted(paced.ack_delays_ms), 0.99)
+    loss = 1 - closed.orders_per_s / results[0].orders_per_s
+    print(f"\ntargets: ack→event p99 < {TARGETS['p99_ms']:g} ms (paced): {p99:.1f} ms "
+          f"{'OK' if p99 < TARGETS['p99_ms'] else 'MISSED'}; throughput loss <= {TARGETS['throughput_loss']:.0%}: "
+          f"{loss:.0%} {'OK' if loss <= TARGETS['throughput_loss'] else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
