@@ -78,7 +78,8 @@ class Server:
         self._log = open(self.log_path, "w")  # closed in stop()
         cmd = [sys.executable, "-m", "minance", "serve", "--data", str(data), "--port", str(self.port),
                "--no-rate-limits", "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO,
+        env = {**os.environ, "MINANCE_WS_PING_INTERVAL": "0"}  # the lean subscribers do not answer pings
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
                                      preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -165,13 +166,20 @@ class Subscriber(asyncio.Protocol):
         cut = max(0, len(chunk) - 64)
         self.count += chunk.count(self._MARK, 0) - self.tail.count(self._MARK)
         if self.tracked:
-            for m in self._ID.finditer(chunk, max(0, len(self.tail) - 40) if self.tail else 0):
-                if m.end() < len(chunk) and (not self.ids or int(m.group(1)) != self.ids[-1]):
-                    self.ids.append(int(m.group(1)))
-                    self.times.append(now)
+            ids, times = self.ids, self.times
+            last = ids[-1] if ids else -1
+            for m in self._ID.finditer(chunk):
+                if m.end() < len(chunk):  # digits followed by something: the id is whole
+                    tid = int(m.group(1))
+                    if tid > last:  # ids grow on a connection; the tail's ones were seen already
+                        ids.append(tid)
+                        times.append(now)
+                        last = tid
         self.tail = chunk[cut:]
-        if b"\x88" in data[:1]:
-            self.closed_with = (0, "closed")
+
+    def connection_lost(self, exc) -> None:
+        if self.closed_with is None:
+            self.closed_with = (1006, str(exc or "closed by the server"))
 
 
 def subscriber_main(spec_path: str) -> None:
@@ -187,7 +195,8 @@ def subscriber_main(spec_path: str) -> None:
         subs: list[Subscriber] = []
         for _ in range(spec["connections"]):
             ready = loop.create_future()
-            await loop.create_connection(lambda r=ready: Subscriber(spec["path"], r), "127.0.0.1", spec["port"])
+            await loop.create_connection(lambda r=ready: Subscriber(spec["path"], r, True), "127.0.0.1",
+                                         spec["port"])
             subs.append(await asyncio.wait_for(ready, 10))
         print("ready", flush=True)
         reader = asyncio.StreamReader()
@@ -198,9 +207,14 @@ def subscriber_main(spec_path: str) -> None:
                 _, start, end, out = line.split()
                 dump(subs, int(start), int(end), out)
                 print("dumped", flush=True)
+            elif line == "reset":
+                for s in subs:
+                    s.ids, s.times, s.count = array.array("q"), array.array("q"), 0
+                print("reset", flush=True)
             elif line in ("stop", ""):
                 break
         for s in subs:
+            s.closed_with = s.closed_with or (1000, "bench")
             s.transport.close()
 
     asyncio.run(main())
@@ -210,9 +224,11 @@ def dump(subs: list[Subscriber], start_ns: int, end_ns: int, out: str) -> None:
     rows = []
     for s in subs:
         pairs = [(i, t) for i, t in zip(s.ids, s.times, strict=True) if start_ns <= t <= end_ns]
-        rows.append({"ids": [p[0] for p in pairs], "times": [p[1] for p in pairs], "closed": s.closed_with})
+        rows.append({"ids": [p[0] for p in pairs], "times": [p[1] for p in pairs], "closed": s.closed_with,
+                     "count": s.count})
         s.ids = array.array("q")
         s.times = array.array("q")
+        s.count = 0
     Path(out).write_text(json.dumps(rows))
 
 
@@ -231,6 +247,13 @@ class SubscriberProcs:
         for p in self.procs:
             if p.stdout.readline().strip() != "ready":
                 raise SystemExit("a subscriber process failed to connect")
+
+    def reset(self) -> None:
+        for p in self.procs:
+            p.stdin.write("reset\n")
+            p.stdin.flush()
+        for p in self.procs:
+            assert p.stdout.readline().strip() == "reset"
 
     def window(self, start_ns: int, end_ns: int) -> list[dict]:
         outs = []
@@ -270,6 +293,7 @@ class OrderLog:
 async def drive(port: int, api_key: str, secret: str, seconds: float, inflight: int, rate: float | None,
                 conns: int = 2) -> tuple[OrderLog, int, int]:
     """Orders for ``seconds``: closed loop (``inflight`` per connection) or paced at ``rate`` orders/s."""
+    import orjson
     import websockets
 
     log = OrderLog()
@@ -283,17 +307,18 @@ async def drive(port: int, api_key: str, secret: str, seconds: float, inflight: 
         params["signature"] = hmac.new(secret_b, payload.encode(), hashlib.sha256).hexdigest()
         return json.dumps({"id": rid, "method": "order.place", "params": params, })
 
-    def on_answer(text: str | bytes) -> None:
+    def on_answer(text: str | bytes) -> int:
         now = time.monotonic_ns()
-        msg = json.loads(text)
+        msg = orjson.loads(text)
         rid = msg.get("id")
         if msg.get("status") != 200:
             log.errors += 1
             log.error_sample = str(msg)[:300]
-            return
+            return rid
         log.acked[rid] = now
         for fill in msg["result"].get("fills", ()):
             log.trades[fill["tradeId"]] = rid
+        return rid
 
     start = time.monotonic_ns()
     end = start + int(seconds * 1e9)
@@ -308,9 +333,7 @@ async def drive(port: int, api_key: str, secret: str, seconds: float, inflight: 
                 await ws.send(request(rid))
             if not pending:
                 return
-            text = await ws.recv()
-            on_answer(text)
-            pending.discard(json.loads(text).get("id"))
+            pending.discard(on_answer(await ws.recv()))
 
     async def paced(ws, share: float) -> None:
         pending = 0
@@ -391,7 +414,7 @@ def analyse(name: str, log: OrderLog, start: int, end: int, rows: list[dict] | N
     if rows is None:
         return result
     for conn in rows:
-        result.events += len(conn["ids"])
+        result.events += conn["count"]
         if conn["closed"] is not None:
             result.closed += 1
         for tid, arrived in zip(conn["ids"], conn["times"], strict=True):
@@ -450,6 +473,8 @@ def main() -> None:
             time.sleep(1.5)  # the maker's first quotes
 
             def measured(name: str, rate: float | None, with_subs: bool) -> Result:
+                if with_subs:
+                    subs.reset()
                 cpu0 = server.cpu_seconds()
                 log, start, end = asyncio.run(drive(server.port, key["apiKey"], key["secretKey"], args.duration,
                                                     args.inflight, rate))

@@ -326,12 +326,12 @@ class ApiSession:
             response = {"id": rid, "status": 500, "error": BinanceError(-1000).to_wire()}
         if return_limits:
             response["rateLimits"] = self._rate_limits(req, orders, now_ms)
-        self.conn.push(orjson.dumps(response).decode())
+        self.conn.push_json(response)
         self._record(req, spec, code, status, weight, note, started, now_ms)
 
     def _reply_error(self, rid, error: BinanceError) -> None:
-        self.conn.push(orjson.dumps({"id": rid, "status": error.http_status,
-                                     "error": self._error_body(error, self.ctx.clock.now_ms())}).decode())
+        self.conn.push_json({"id": rid, "status": error.http_status,
+                             "error": self._error_body(error, self.ctx.clock.now_ms())})
 
     @staticmethod
     def _error_body(error: BinanceError, now_ms: int) -> dict:

@@ -27,7 +27,7 @@ from minance.engine import BookDelta
 from minance.engine.responses import depth_response, depth_update, trade_event
 from minance.market import tickers
 from minance.market.intervals import DAY_MS, bucket_open, next_open
-from minance.server.ws.protocol import Connection
+from minance.server.ws.protocol import Connection, Msg
 from minance.server.ws.streams import (
     WINDOWS,
     StreamSpec,
@@ -58,20 +58,23 @@ class Topic:
         self.spec = spec
         self.name = spec.name
         self.subs: dict[Subscriber, None] = {}
-        self._prefix = '{"stream":' + orjson.dumps(spec.name).decode() + ',"data":'
+        self._prefix = b'{"stream":' + orjson.dumps(spec.name) + b',"data":'
 
     def publish(self, payload: object) -> int:
-        return self.publish_text(orjson.dumps(payload).decode())
+        return self.publish_data(orjson.dumps(payload))
 
-    def publish_text(self, raw: str) -> int:
-        wrapped = None
+    def publish_data(self, raw: bytes) -> int:
+        """One message to every subscriber, serialized and framed once (twice with combined subscribers)."""
+        msg = wrapped = None
         for sub in self.subs:
             if sub.combined:
                 if wrapped is None:
-                    wrapped = self._prefix + raw + "}"
+                    wrapped = Msg(self._prefix + raw + b"}")
                 sub.conn.push(wrapped)
             else:
-                sub.conn.push(raw)
+                if msg is None:
+                    msg = Msg(raw)
+                sub.conn.push(msg)
         return len(self.subs)
 
 
@@ -296,12 +299,12 @@ class StreamHub:
             body = batch.take(symbol, now)
             if body is None:
                 continue
-            raw = orjson.dumps(body).decode()
+            raw = orjson.dumps(body)
             for topic in batch.topics:
-                self.published += topic.publish_text(raw)
+                self.published += topic.publish_data(raw)
 
     def _partial_depth(self, speed_ms: int, now: int) -> None:
-        rendered: dict[tuple[str, int], str] = {}
+        rendered: dict[tuple[str, int], bytes] = {}
         for topic in self._periodic.get("depthPartial", ()):
             spec = topic.spec
             if spec.speed_ms != speed_ms or spec.symbol not in self.engine.symbols:
@@ -309,9 +312,8 @@ class StreamHub:
             key = (spec.symbol, spec.levels)
             raw = rendered.get(key)
             if raw is None:
-                raw = rendered[key] = orjson.dumps(depth_response(self.engine.depth(spec.symbol,
-                                                                                    spec.levels))).decode()
-            self.published += topic.publish_text(raw)
+                raw = rendered[key] = orjson.dumps(depth_response(self.engine.depth(spec.symbol, spec.levels)))
+            self.published += topic.publish_data(raw)
 
     def _full_ticker(self, symbol: str, now: int, cache: dict) -> dict:
         body = cache.get(symbol)

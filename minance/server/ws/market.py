@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import re
 
-import orjson
-
 from minance.server.ws.protocol import POLICY, Connection, MessageRate
 from minance.server.ws.streams import StreamSpec, parse_stream
 from minance.server.ws.user_stream import UserSink, looks_like_listen_key
@@ -104,9 +102,9 @@ class StreamSession:
                 raise invalid(f"unknown variant `{method}`, expected one of "
                               + ", ".join(f"`{m}`" for m in METHODS))
             result = self._dispatch(method, message.get("params"))
-            self.conn.push(orjson.dumps({"result": result, "id": request_id}).decode())
+            self.conn.push_json({"result": result, "id": request_id})
         except ControlError as exc:
-            self.conn.push(orjson.dumps({"error": {"code": exc.code, "msg": exc.msg}, "id": request_id}).decode())
+            self.conn.push_json({"error": {"code": exc.code, "msg": exc.msg}, "id": request_id})
 
     def _dispatch(self, method: str, params: object):
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):

@@ -109,21 +109,94 @@ def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
             log.exception("connection cleanup failed")
 
 
+def text_frame(data: bytes) -> bytes:
+    """An unmasked, unfragmented WebSocket text frame (what a server sends)."""
+    n = len(data)
+    if n < 126:
+        return b"\x81" + bytes((n,)) + data
+    if n < 65536:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + data
+    return b"\x81\x7f" + n.to_bytes(8, "big") + data
+
+
+class Msg:
+    """One outgoing JSON message, shared by every connection it goes to: serialized once, framed once."""
+
+    __slots__ = ("_frame", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._frame: bytes | None = None
+
+    @classmethod
+    def of(cls, payload: object) -> Msg:
+        return cls(orjson.dumps(payload))
+
+    @property
+    def frame(self) -> bytes:
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = text_frame(self.data)
+        return frame
+
+
+class _Flusher:
+    """Writes every connection that got messages during one turn of the event loop, once each."""
+
+    def __init__(self) -> None:
+        self._dirty: list[Connection] = []
+
+    def mark(self, conn: Connection) -> None:
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._dirty.append(conn)
+
+    def _run(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            conn._flush()
+
+
+_FLUSHER = _Flusher()
+
+
+def _direct_protocol(send):
+    """uvicorn's websockets-sansio protocol behind an ASGI ``send``, when that is what serves us.
+
+    Fan-out sends each message to many connections; through ASGI every copy is framed again and written
+    with its own system call. With the protocol at hand a message is framed once and each connection gets
+    one write per turn of the loop with everything queued for it. Only data frames take this path (the
+    protocol keeps no state about them); accept, close, pings and pongs stay the server's. Anything else
+    (another server, another protocol class) uses plain ASGI sends.
+    """
+    proto = getattr(send, "__self__", None)
+    if type(proto).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    if not all(hasattr(proto, name) for name in ("transport", "writable", "close_sent", "conn")):
+        return None
+    if getattr(proto.conn, "extensions", None):  # a negotiated extension (compression) frames differently
+        return None
+    return proto
+
+
 class Connection:
-    """The sending half of one accepted WebSocket: push (never waits), drop, close; a writer task sends."""
+    """The sending half of one accepted WebSocket: push (never waits), drop, close; its writer task sends."""
 
-    __slots__ = ("_abort_timer", "_bytes", "_close", "_on_drop", "_queue", "_send", "_wake", "dropped", "finished",
-                 "id", "ip", "limits", "open", "path", "sent")
+    __slots__ = ("_abort_timer", "_bytes", "_close", "_dirty", "_on_drop", "_proto", "_queue", "_send", "_waiting",
+                 "_wake", "dropped", "finished", "id", "ip", "limits", "open", "path", "sent")
 
-    def __init__(self, send, ip: str, path: str, limits: WsLimits) -> None:
+    def __init__(self, send, ip: str, path: str, limits: WsLimits, *, direct: bool = True) -> None:
         self._send = send
         self.ip = ip
         self.path = path
         self.limits = limits
         self.id = next(_ids)
-        self._queue: deque[str] = deque()
+        self._proto = _direct_protocol(send) if direct else None
+        self._queue: deque[Msg] = deque()
         self._bytes = 0
         self._wake = asyncio.Event()
+        self._dirty = False  # marked for the flusher (direct path)
+        self._waiting = False  # the transport is full: the writer task waits until it drains (direct path)
         self._close: tuple[int, str] | None = None
         self._on_drop: list[Callable[[], None]] = []
         self.open = True  # accepting messages
@@ -135,29 +208,70 @@ class Connection:
     def __repr__(self) -> str:
         return f"Connection#{self.id}({self.ip} {self.path})"
 
+    @property
+    def direct(self) -> bool:
+        return self._proto is not None
+
     def on_drop(self, callback: Callable[[], None]) -> None:
         """Called once when the connection stops accepting messages (dropped or closing)."""
         self._on_drop.append(callback)
 
     # -- producers ---------------------------------------------------------------------------------------
-    def push(self, text: str) -> None:
+    def push(self, msg: Msg) -> None:
         if not self.open:
             return
         queue = self._queue
-        queue.append(text)
-        self._bytes += len(text)
+        queue.append(msg)
+        self._bytes += len(msg.data)
         limits = self.limits
         if (limits.send_queue and len(queue) > limits.send_queue) or \
                 (limits.send_queue_bytes and self._bytes > limits.send_queue_bytes):
             self.drop(f"Slow consumer: more than {len(queue) - 1} messages ({self._bytes} bytes) waiting to be sent")
             return
-        self._wake.set()
+        if self._proto is not None:
+            if not self._dirty:
+                self._dirty = True
+                try:
+                    _FLUSHER.mark(self)
+                except RuntimeError:  # no loop (unit tests): the writer task sends
+                    self._dirty = False
+                    self._wake.set()
+        else:
+            self._wake.set()
 
     def push_json(self, payload: object) -> None:
-        self.push(orjson.dumps(payload).decode())
+        self.push(Msg.of(payload))
 
     def pending(self) -> int:
         return len(self._queue)
+
+    # -- the direct path ---------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        self._dirty = False
+        if not self._queue or self._waiting:
+            return
+        proto = self._proto
+        if proto.close_sent or proto.transport.is_closing():
+            self.open = False
+            self._queue.clear()
+            return
+        if not proto.writable.is_set():  # the peer reads slower than we write: wait, and let the queue grow
+            self._waiting = True
+            self._wake.set()
+            return
+        self._write_direct()
+
+    def _write_direct(self) -> None:
+        queue = self._queue
+        n = len(queue)
+        if n == 1:
+            data = queue[0].frame
+        else:
+            data = b"".join([m.frame for m in queue])
+        queue.clear()
+        self._bytes = 0
+        self._proto.transport.write(data)
+        self.sent += n
 
     # -- ending ------------------------------------------------------------------------------------------
     def drop(self, reason: str) -> None:
@@ -190,19 +304,31 @@ class Connection:
 
     # -- the writer task ---------------------------------------------------------------------------------
     async def run_writer(self) -> None:
+        """ASGI path: send each queued message. Direct path: wait for a full transport to drain. Both: close."""
         send = self._send
         queue = self._queue
         wake = self._wake
+        proto = self._proto
         try:
             while True:
                 await wake.wait()
                 wake.clear()
-                while queue:
-                    text = queue.popleft()
-                    self._bytes -= len(text)
-                    await send({"type": "websocket.send", "text": text})
-                    self.sent += 1
-                if self._close is not None:
+                if proto is not None:
+                    if queue:
+                        await proto.writable.wait()
+                        self._waiting = False
+                        if proto.close_sent or proto.transport.is_closing():
+                            self.open = False
+                            queue.clear()
+                        elif queue:
+                            self._write_direct()
+                else:
+                    while queue:
+                        msg = queue.popleft()
+                        self._bytes -= len(msg.data)
+                        await send({"type": "websocket.send", "text": msg.data.decode()})
+                        self.sent += 1
+                if self._close is not None and not queue:
                     code, reason = self._close
                     await send({"type": "websocket.close", "code": code, "reason": reason})
                     return

@@ -22,7 +22,7 @@ import orjson
 from minance.domain.errors import BinanceError
 from minance.engine import BalanceDelta, BalanceUpdate, ListStatus, OrderUpdate
 from minance.engine.responses import account_position, balance_update, execution_report, list_status_event
-from minance.server.ws.protocol import Connection
+from minance.server.ws.protocol import Connection, Msg
 
 log = logging.getLogger("minance.ws")
 
@@ -104,7 +104,7 @@ class ListenKeys:
 class UserSink:
     """Where one account's events go on one connection, and how they are framed there."""
 
-    __slots__ = ("_prefix", "_suffix", "account_id", "conn", "listen_key", "subscription_id")
+    __slots__ = ("_prefix", "account_id", "conn", "listen_key", "subscription_id")
 
     def __init__(self, conn: Connection, account_id: int, *, subscription_id: int | None = None,
                  listen_key: str | None = None, combined: bool = False) -> None:
@@ -113,17 +113,17 @@ class UserSink:
         self.subscription_id = subscription_id
         self.listen_key = listen_key
         if subscription_id is not None:
-            self._prefix, self._suffix = f'{{"subscriptionId":{subscription_id},"event":', "}"
+            self._prefix = b'{"subscriptionId":%d,"event":' % subscription_id
         elif combined:
-            self._prefix, self._suffix = '{"stream":' + orjson.dumps(listen_key).decode() + ',"data":', "}"
+            self._prefix = b'{"stream":' + orjson.dumps(listen_key) + b',"data":'
         else:
-            self._prefix = self._suffix = ""
+            self._prefix = b""
 
-    def deliver(self, event_text: str) -> None:
-        self.conn.push(self._prefix + event_text + self._suffix if self._prefix else event_text)
+    def deliver(self, event: bytes) -> None:
+        self.conn.push(Msg(self._prefix + event + b"}" if self._prefix else event))
 
     def deliver_json(self, event: dict) -> None:
-        self.deliver(orjson.dumps(event).decode())
+        self.deliver(orjson.dumps(event))
 
 
 class UserStreams:
@@ -174,7 +174,7 @@ class UserStreams:
         sinks = self._sinks
         if not sinks:
             return
-        out: dict[int, list[str]] | None = None
+        out: dict[int, list[bytes]] | None = None
         positions: dict[int, list[BalanceUpdate]] | None = None
         for ev in events:
             kind = type(ev)
@@ -206,12 +206,12 @@ class UserStreams:
                 continue
             if out is None:
                 out = {}
-            out.setdefault(account_id, []).append(orjson.dumps(body).decode())
+            out.setdefault(account_id, []).append(orjson.dumps(body))
         if positions:
             if out is None:
                 out = {}
             for account_id, updates in positions.items():
-                out.setdefault(account_id, []).append(orjson.dumps(account_position(updates)).decode())
+                out.setdefault(account_id, []).append(orjson.dumps(account_position(updates)))
         if out:
             for account_id, texts in out.items():
                 for sink in tuple(sinks.get(account_id, ())):

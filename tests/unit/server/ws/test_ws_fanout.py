@@ -23,7 +23,7 @@ class Sub:
         self.combined = combined
 
     def take(self) -> list:
-        out = [json.loads(t) for t in self.conn._queue]
+        out = [json.loads(m.data) for m in self.conn._queue]
         self.conn._queue.clear()
         return out
 

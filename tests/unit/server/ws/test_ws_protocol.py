@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from minance.server.ws.protocol import Connection, ConnectionAttempts, MessageRate, WsLimits
+from minance.server.ws.protocol import Connection, ConnectionAttempts, MessageRate, Msg, WsLimits, text_frame
 
 
 class FakeSend:
@@ -26,9 +26,9 @@ def test_messages_go_out_in_order_then_the_close():
         conn = Connection(send, "1.2.3.4", "/ws", WsLimits())
         writer = asyncio.create_task(conn.run_writer())
         for i in range(100):
-            conn.push(str(i))
+            conn.push(Msg(str(i).encode()))
         conn.close(1000, "bye")
-        conn.push("after close")  # ignored
+        conn.push(Msg(b"after close"))  # ignored
         await asyncio.wait_for(writer, 1)
         assert [m["text"] for m in send.sent[:-1]] == [str(i) for i in range(100)]
         assert send.sent[-1] == {"type": "websocket.close", "code": 1000, "reason": "bye"}
@@ -46,7 +46,7 @@ def test_a_peer_that_stops_reading_is_dropped_and_memory_stays_bounded():
         writer = asyncio.create_task(conn.run_writer())
         await asyncio.sleep(0)
         for i in range(50):
-            conn.push(f"message {i}")  # never waits, whatever the peer does
+            conn.push(Msg(f"message {i}".encode()))  # never waits, whatever the peer does
         assert conn.dropped and not conn.open and conn.pending() == 0
         await asyncio.sleep(0)
         assert cleaned == [True]  # the producers forget it (after the current publication)
@@ -62,10 +62,18 @@ def test_a_peer_that_stops_reading_is_dropped_and_memory_stays_bounded():
 
 def test_byte_bound():
     conn = Connection(None, "1.2.3.4", "/ws", WsLimits(send_queue=0, send_queue_bytes=100))
-    conn.push("x" * 60)
+    conn.push(Msg(b"x" * 60))
     assert conn.open
-    conn.push("x" * 60)
+    conn.push(Msg(b"x" * 60))
     assert conn.dropped
+
+
+def test_frames():
+    assert text_frame(b"{}") == b"\x81\x02{}"
+    assert text_frame(b"x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert text_frame(b"x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+    msg = Msg.of({"a": 1})
+    assert msg.data == b'{"a":1}' and msg.frame is msg.frame
 
 
 def test_message_rate_per_second():

@@ -21,7 +21,7 @@ def conn() -> Connection:
 
 
 def taken(c: Connection) -> list:
-    out = [json.loads(t) for t in c._queue]
+    out = [json.loads(m.data) for m in c._queue]
     c._queue.clear()
     return out
 
