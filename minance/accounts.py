@@ -47,6 +47,17 @@ class AccountService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self._by_id: dict[int, Account] = {}
+
+    def by_id(self, account_id: int) -> Account:
+        """Accounts never change once created (balances and commissions live in the engine): read each once."""
+        account = self._by_id.get(account_id)
+        if account is None:
+            account = self.store.get_account(account_id)
+            if account is None:
+                raise AccountError(f"no account with id {account_id}")
+            self._by_id[account_id] = account
+        return account
 
     def create(self, name: str, *, system: bool = False) -> Account:
         if not _NAME_RE.fullmatch(name):

@@ -8,22 +8,25 @@ from minance.domain.orders import (
     CancelRestrictions,
     ExecutionType,
     OrderStatus,
+    RejectReason,
 )
-from minance.engine.commands import CancelOpenOrders, CancelOrder, CancelOrderList, CancelReplace
-from minance.engine.events import CancelAllReply, CancelReplaceReply, CancelReply, ListReply
-from minance.engine.placement import _CLIENT_ID, CLIENT_ID_RANGE, Rejected
+from minance.engine.commands import CancelOpenOrders, CancelOrder, CancelOrderList, CancelReplace, NewOrder
+from minance.engine.events import CancelAllReply, CancelReplaceReply, CancelReply, ListReply, OrderUpdate
+from minance.engine.placement import _CLIENT_ID, CLIENT_ID_RANGE, Rejected, _member, check_order_enums
 from minance.engine.state import AccountState, Order, OrderList
 
 __all__ = ["CancelsMixin"]
 
 # Enum members as module constants: on Python 3.11 `OrderType.LIMIT` costs ~10x a global lookup.
 EX_CANCELED = ExecutionType.CANCELED
+REJ_NONE = RejectReason.NONE
 ONLY_NEW = CancelRestrictions.ONLY_NEW
 STOP_ON_FAILURE = CancelReplaceMode.STOP_ON_FAILURE
 ST_CANCELED = OrderStatus.CANCELED
 ST_NEW = OrderStatus.NEW
 ST_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 
+_new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
 MSG_UNKNOWN = "Unknown order sent."
 MSG_RESTRICTED = "Order was not canceled due to cancel restrictions."
 _RESTRICTIONS = {m.value: m for m in CancelRestrictions}
@@ -34,25 +37,28 @@ def _unknown() -> Rejected:
     return Rejected(BinanceError(-2011, MSG_UNKNOWN))
 
 
+def _restrictions(value) -> CancelRestrictions | None:
+    if value is None:
+        return None
+    wanted = _member(_RESTRICTIONS, value)
+    if wanted is None:
+        raise Rejected(BinanceError(-1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED."))
+    return wanted
+
+
 class CancelsMixin:
     def _open_order_for_cancel(self, account_id: int, symbol: str, order_id: int | None, orig_cid: str | None,
                                restrictions) -> Order:
         self._symbol(symbol)
         if order_id is None and orig_cid is None:
             raise Rejected(BinanceError.format(-1102, MSG_EITHER_PARAM, "orderId", "origClientOrderId"))
+        wanted = None if restrictions is None else _restrictions(restrictions)
         acct = self.accounts.get(account_id)
         o = self._lookup_order(acct, symbol, order_id, orig_cid)
         if o is None or not o.is_open:
             raise _unknown()
-        if restrictions is not None:
-            wanted = _RESTRICTIONS.get(restrictions)
-            if wanted is None:
-                raise Rejected(BinanceError(-1145, "cancelRestrictions has to be either ONLY_NEW or "
-                                                   "ONLY_PARTIALLY_FILLED."))
-            required = (ST_NEW if wanted is ONLY_NEW
-                        else ST_PARTIALLY_FILLED)
-            if o.status is not required:
-                raise Rejected(BinanceError(-2011, MSG_RESTRICTED))
+        if wanted is not None and o.status is not (ST_NEW if wanted is ONLY_NEW else ST_PARTIALLY_FILLED):
+            raise Rejected(BinanceError(-2011, MSG_RESTRICTED))
         return o
 
     def _lookup_order(self, acct: AccountState | None, symbol: str, order_id: int | None,
@@ -79,23 +85,43 @@ class CancelsMixin:
         """Cancel ``o``; a leg takes its whole list with it."""
         orig = o.client_order_id
         lst = o.order_list
-        if lst is None:
-            self._terminate(o, ST_CANCELED, EX_CANCELED, orig_client_order_id=orig,
-                            cancel_client_order_id=cancel_cid)
-            return CancelReply(self._final_view(o), orig, cancel_cid, self._ts)
-        list_reply = self._cancel_list(lst, cancel_cid, first=o)
-        return CancelReply(o.view(), orig, cancel_cid, self._ts, list_reply)
+        ts = self._ts
+        if lst is not None:
+            list_reply = self._cancel_list(lst, cancel_cid, first=o)
+            return _new_tuple(CancelReply, (o.view(), orig, cancel_cid, ts, list_reply))
+        # self._terminate(o, ST_CANCELED, EX_CANCELED, orig_client_order_id=orig, cancel_client_order_id=...)
+        sym = o.sym
+        if o.on_book:
+            sym.book.remove(o)
+        elif o.order_id in sym.stops.orders:
+            sym.stops.remove(o)
+        o.status = ST_CANCELED
+        o.update_ms = ts
+        eid = self.next_execution_id
+        self.next_execution_id = eid + 1
+        view = o.view()
+        update = _new_tuple(OrderUpdate, (view, EX_CANCELED, ts, eid, 0, 0, 0, 0, None, -1, False, orig, cancel_cid,
+                                          REJ_NONE, 0, -1, 0))
+        events = self._events
+        events.append(update)
+        self._close(o)
+        final = view if events[-1] is update else self._final_view(o)
+        return _new_tuple(CancelReply, (final, orig, cancel_cid, ts, None))
 
     def _cancel_list(self, lst: OrderList, cancel_cid: str, first: Order | None = None) -> ListReply:
         legs = list(lst.legs)
         if first is not None:
             legs.remove(first)
             legs.insert(0, first)
-        for leg in legs:
-            if leg.is_open:
-                self._terminate(leg, ST_CANCELED, EX_CANCELED,
-                                orig_client_order_id=leg.client_order_id, cancel_client_order_id=cancel_cid)
-        return self._list_reply(lst, None)
+        self._cancel_cid = cancel_cid  # legs the first one takes with it report this cancel too
+        try:
+            for leg in legs:
+                if leg.is_open:
+                    self._terminate(leg, ST_CANCELED, EX_CANCELED,
+                                    orig_client_order_id=leg.client_order_id, cancel_client_order_id=cancel_cid)
+        finally:
+            self._cancel_cid = None
+        return ListReply(lst.view(), [o.view() for o in lst.legs], self._ts, None, cancel_cid)
 
     # commands -------------------------------------------------------------------------------------------
     def _cmd_cancel_order(self, cmd: CancelOrder) -> CancelReply:
@@ -147,11 +173,16 @@ class CancelsMixin:
         return CancelAllReply(items)
 
     def _cmd_cancel_replace(self, cmd: CancelReplace) -> CancelReplaceReply:
-        mode = _MODES.get(cmd.mode)
+        mode = _member(_MODES, cmd.mode)
         if mode is None:
             raise Rejected(BinanceError(-1130, "Data sent for parameter 'cancelReplaceMode' is not valid."))
-        if cmd.new_order.symbol != cmd.symbol or cmd.new_order.account_id != cmd.account_id:
+        new = cmd.new_order
+        if type(new) is not NewOrder or new.symbol != cmd.symbol or new.account_id != cmd.account_id:
             raise Rejected(BinanceError(-1128))
+        # a malformed request changes nothing: judged before the cancel, as a whole
+        self._symbol(cmd.symbol)
+        check_order_enums(new)
+        _restrictions(cmd.cancel_restrictions)
         cancel: CancelReply | BinanceError
         try:
             o = self._open_order_for_cancel(cmd.account_id, cmd.symbol, cmd.cancel_order_id,

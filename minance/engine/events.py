@@ -118,12 +118,17 @@ class OrderReply(NamedTuple):
 
 
 class ListReply(NamedTuple):
-    """An order list with one report per order (placement, cancel, cancel-all)."""
+    """An order list with one report per order (placement, cancel, cancel-all).
+
+    A cancel's reply has no ``response_type`` and carries the cancel's own clientOrderId (the request's
+    newClientOrderId, or generated), which every cancel report of its legs shows as ``clientOrderId``.
+    """
 
     order_list: OrderListView
     reports: list[OrderView]
     transact_ms: int
-    response_type: ResponseType = ResponseType.FULL
+    response_type: ResponseType | None = ResponseType.FULL
+    cancel_client_order_id: str = ""
 
 
 class CancelReply(NamedTuple):

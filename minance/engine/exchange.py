@@ -7,6 +7,19 @@ invariant is an AssertionError.
 
 The behaviour is split by concern across mixins: placement (validation, reservation), matching (sweep,
 self-trade prevention, fills, stop triggers), order lists, cancels, queries, snapshots.
+
+History is bounded, so that memory and snapshots stay bounded however long the exchange runs. Retention:
+
+- public trades: the most recent ``keep_trades`` per symbol (/trades, /historicalTrades, /aggTrades);
+- per account and symbol: the most recent ``keep_my_trades`` trades (/myTrades) and the ``keep_closed_orders``
+  most recently finished orders that are not in an order list (/order, /allOrders);
+- per account: the ``keep_closed_lists`` most recently finished order lists, each with all its legs;
+- open orders, open order lists and every leg of an open list are never forgotten.
+
+Forgetting happens as part of the command that finishes (or trades) the newest item, one old item for one new
+one, so it is O(1) per order or trade and deterministic: replaying the same commands forgets the same things.
+What is forgotten is never read by the matching itself (it only consults open orders), so the events and
+``state_hash()`` of a command stream do not depend on the retention settings.
 """
 
 from __future__ import annotations
@@ -50,7 +63,7 @@ from minance.engine.snapshots import SnapshotsMixin
 from minance.engine.state import AccountState, Order, SymbolState
 from minance.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
-__all__ = ["FEE_ACCOUNT_ID", "Exchange"]
+__all__ = ["FEE_ACCOUNT_ID", "KEEP_CLOSED_LISTS", "KEEP_CLOSED_ORDERS", "KEEP_MY_TRADES", "KEEP_TRADES", "Exchange"]
 
 # Enum members as module constants: on Python 3.11 `OrderType.LIMIT` costs ~10x a global lookup.
 EXP_REJECTED = ExpiryReason.REJECTED
@@ -60,8 +73,14 @@ ST_EXPIRED = OrderStatus.EXPIRED
 ST_REJECTED = OrderStatus.REJECTED
 
 FEE_ACCOUNT_ID = 0  # the account commissions are credited to
+KEEP_TRADES = 100_000  # public trades retained per symbol
+KEEP_MY_TRADES = 10_000  # trades retained per account and symbol
+KEEP_CLOSED_ORDERS = 10_000  # finished orders (not in a list) retained per account and symbol
+KEEP_CLOSED_LISTS = 10_000  # finished order lists (with their legs) retained per account
 REJ_NONE = RejectReason.NONE
 _new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
+_new_object = object.__new__
+_UPDATE_FIELD = {name: i for i, name in enumerate(OrderUpdate._fields)}
 MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
 
 
@@ -70,7 +89,16 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
 
     def __init__(self, symbols: Mapping[str, SymbolSpec] | Iterable[SymbolSpec] = DEFAULT_SYMBOLS, *,
                  fee_account_id: int = FEE_ACCOUNT_ID, maker_bps: int = 10, taker_bps: int = 10,
-                 keep_entries: bool = False) -> None:
+                 keep_entries: bool = False, keep_trades: int = KEEP_TRADES, keep_my_trades: int = KEEP_MY_TRADES,
+                 keep_closed_orders: int = KEEP_CLOSED_ORDERS, keep_closed_lists: int = KEEP_CLOSED_LISTS) -> None:
+        for name, value in (("keep_trades", keep_trades), ("keep_my_trades", keep_my_trades),
+                            ("keep_closed_orders", keep_closed_orders), ("keep_closed_lists", keep_closed_lists)):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+        self.keep_trades = keep_trades
+        self.keep_my_trades = keep_my_trades
+        self.keep_closed_orders = keep_closed_orders
+        self.keep_closed_lists = keep_closed_lists
         specs = list(symbols.values()) if isinstance(symbols, Mapping) else list(symbols)
         self.specs: dict[str, SymbolSpec] = {s.symbol: s for s in specs}
         self.fee_account_id = fee_account_id
@@ -81,9 +109,9 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
         self.symbols: dict[str, SymbolState] = {}
         for spec in specs:
             self.symbols[spec.symbol] = SymbolState(SymbolRules(spec), self.ledger.cell(fee_account_id, spec.base),
-                                                    self.ledger.cell(fee_account_id, spec.quote))
-        self.orders: dict[int, Order] = {}
-        self.order_lists: dict = {}
+                                                    self.ledger.cell(fee_account_id, spec.quote), keep_trades)
+        self.orders: dict[int, Order] = {}  # every retained order, by id (in id order)
+        self.order_lists: dict = {}  # every retained order list, by id
         self.next_order_id = 1
         self.next_list_id = 1
         self.next_execution_id = 1
@@ -95,6 +123,7 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
         self._deferred: deque = deque()
         self._draining = False
         self._reply_order: Order | None = None
+        self._cancel_cid: str | None = None  # the clientOrderId of the list cancel under way
         self._fills: list = []
         self._prevented: list = []
         self._touched_symbols: list[SymbolState] = []  # whose books the command may have changed
@@ -112,35 +141,48 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
-        self._ts = command.ts_ms
+        self._ts = ts = command.ts_ms
         events = self._events = []
-        result = self._result = Result(events)
+        result = self._result = _new_object(Result)  # Result(events), without the Python-level __init__
+        result.events = events
+        result.reply = result.error = None
+        result.new_orders = 0
+        result.first_fills = []
         try:
             result.reply = handler(command)
         except Rejected as rejected:
             assert not events and not self.ledger.touched, "a rejected command must not change state"
             self._touched_symbols = []
             return Result(error=rejected.error)
-        self._end_command(result)
-        return result
-
-    def _end_command(self, result: Result) -> None:
-        ts = self._ts
-        ledger = self.ledger
-        events = self._events
-        if ledger.touched:
-            for cell in ledger.touched:
+        # the end of the command: closing balances, then each changed book's diff
+        cells = self.ledger.touched
+        if cells:
+            for cell in cells:
                 events.append(_new_tuple(BalanceUpdate, (cell.account_id, cell.asset, cell.free, cell.locked, ts)))
-            ledger.touched = {}
-        for sym in self._touched_symbols:
-            book = sym.book
-            if book.changed_bids or book.changed_asks:
-                first, bids, asks = book.drain_changes()
-                events.append(BookDelta(sym.symbol, first, book.update_id, bids, asks, ts))
+            cells.clear()
+        touched = self._touched_symbols
+        if touched:
+            for sym in touched:
+                book = sym.book
+                changed_bids = book.changed_bids
+                changed_asks = book.changed_asks
+                if changed_bids or changed_asks:  # book.drain_changes(), inlined
+                    if changed_bids:
+                        bids = sorted(changed_bids.items(), reverse=True)
+                        changed_bids.clear()
+                    else:
+                        bids = []
+                    if changed_asks:
+                        asks = sorted(changed_asks.items())
+                        changed_asks.clear()
+                    else:
+                        asks = []
+                    first = book.drained_id + 1
+                    book.drained_id = book.update_id
+                    events.append(_new_tuple(BookDelta, (sym.symbol, first, book.update_id, bids, asks, ts)))
+            touched.clear()
         self._reply_order = None
-        self._fills = []
-        self._prevented = []
-        self._touched_symbols = []
+        return result
 
     # accounts -------------------------------------------------------------------------------------------
     def account(self, account_id: int) -> AccountState:
@@ -202,19 +244,28 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
                 return self._next_client_id(acct, symbol)
         return cid
 
+    def _account_symbol(self, acct: AccountState, symbol: str) -> dict[int, Order]:
+        """Create the account's indexes for ``symbol`` (first order there); returns its orders by id."""
+        by_symbol = acct.orders.get(symbol)
+        if by_symbol is None:
+            by_symbol = acct.orders[symbol] = {}
+            acct.trades[symbol] = deque(maxlen=self.keep_my_trades)
+            acct.closed[symbol] = deque()
+            acct.client_ids[symbol] = {}
+            acct.open.setdefault(symbol, {})
+        return by_symbol
+
     def _register(self, o: Order) -> None:
         """Index a new open order."""
         acct = o.account
         symbol = o.symbol
-        self.orders[o.order_id] = o
+        oid = o.order_id
+        self.orders[oid] = o
         by_symbol = acct.orders.get(symbol)
         if by_symbol is None:
-            by_symbol = acct.orders[symbol] = []
-            acct.trades[symbol] = []
-            acct.client_ids[symbol] = {}
-            acct.open.setdefault(symbol, {})
-        acct.open[symbol][o.order_id] = o
-        by_symbol.append(o)
+            by_symbol = self._account_symbol(acct, symbol)
+        acct.open[symbol][oid] = o
+        by_symbol[oid] = o
         acct.client_ids[symbol][o.client_order_id] = o
         if o.type in ALGO_TYPES:
             acct.algo_counts[symbol] = acct.algo_counts.get(symbol, 0) + 1
@@ -230,8 +281,44 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
             res.users -= 1
             if not res.users and res.amount:
                 self.ledger.release(res, res.amount)
+            o.res = None  # a finished order holds nothing (and its reservation need not live on with it)
         if o.order_list is not None:
-            self._list_leg_closed(o)
+            self._list_leg_closed(o)  # legs are retained with their list
+        else:
+            closed = acct.closed[o.symbol]
+            closed.append(o)
+            if len(closed) > self.keep_closed_orders:
+                self._forget(closed.popleft())
+
+    def _forget(self, o: Order) -> None:
+        """Drop a finished order from every index (retention); GET /order answers -2026 for it from now on."""
+        acct = o.account
+        symbol = o.symbol
+        oid = o.order_id
+        del self.orders[oid]
+        del acct.orders[symbol][oid]
+        cids = acct.client_ids[symbol]
+        if cids.get(o.client_order_id) is o:
+            del cids[o.client_order_id]
+        if oid > acct.pruned_upto.get(symbol, 0):
+            acct.pruned_upto[symbol] = oid
+
+    def _list_finished(self, lst) -> None:
+        """``lst`` just finished (ALL_DONE): it joins its account's retained finished lists."""
+        closed = lst.account.closed_lists
+        closed.append(lst)
+        if len(closed) > self.keep_closed_lists:
+            self._forget_list(closed.popleft())
+
+    def _forget_list(self, lst) -> None:
+        acct = lst.account
+        del acct.lists[lst.order_list_id]
+        del self.order_lists[lst.order_list_id]
+        cids = acct.list_client_ids[lst.symbol]
+        if cids.get(lst.list_client_order_id) is lst:
+            del cids[lst.list_client_order_id]
+        for leg in lst.legs:
+            self._forget(leg)
 
     def _final_view(self, o: Order) -> OrderView:
         """``o``'s view for a reply: the one its latest event of this command carries, when there is one.
@@ -250,8 +337,11 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
     def _emit(self, o: Order, execution_type: ExecutionType, **extra) -> None:
         eid = self.next_execution_id
         self.next_execution_id = eid + 1
-        if extra:
-            self._events.append(OrderUpdate(o.view(), execution_type, self._ts, eid, **extra))
+        if extra:  # OrderUpdate(o.view(), execution_type, self._ts, eid, **extra), without its Python __new__
+            row = [o.view(), execution_type, self._ts, eid, 0, 0, 0, 0, None, -1, False, "", "", REJ_NONE, 0, -1, 0]
+            for name, value in extra.items():
+                row[_UPDATE_FIELD[name]] = value
+            self._events.append(_new_tuple(OrderUpdate, row))
         else:
             self._events.append(_new_tuple(OrderUpdate, (o.view(), execution_type, self._ts, eid, 0, 0, 0, 0, None, -1,
                                                          False, "", "", REJ_NONE, 0, -1, 0)))

@@ -11,9 +11,11 @@ __all__ = ["check_invariants"]
 
 
 def check_invariants(ex) -> None:
-    """Conservation, non-negative balances, locks == reservations of open orders, sane uncrossed books."""
+    """Conservation, non-negative balances, locks == reservations of open orders, sane uncrossed books,
+    retention within its limits and indexes that agree with it."""
     ex.ledger.check_conservation()
     _check_reservations(ex)
+    _check_retention(ex)
     for sym in ex.symbols.values():
         _check_book(ex, sym)
         for oid, o in sym.stops.orders.items():
@@ -61,3 +63,38 @@ def _check_book(ex, sym) -> None:
             assert level.count == len(live) and level.total == sum(o.leaves for o in live), (sym.symbol, price)
             for o in live:
                 assert o.is_open and o.price == price and o.is_buy == is_bid and o.leaves > 0, o.order_id
+
+
+def _check_retention(ex) -> None:
+    retained: dict[int, object] = {}
+    for sym in ex.symbols.values():
+        trades = sym.trades
+        assert len(trades) <= ex.keep_trades, (sym.symbol, len(trades))
+        if trades:  # the most recent ones, consecutive
+            assert trades[-1].trade_id == sym.next_trade_id - 1, sym.symbol
+            assert trades[0].trade_id == sym.next_trade_id - len(trades), sym.symbol
+    for acct in ex.accounts.values():
+        assert len(acct.closed_lists) <= ex.keep_closed_lists, acct.account_id
+        for lst in acct.closed_lists:
+            assert not lst.is_open and acct.lists.get(lst.order_list_id) is lst, lst.order_list_id
+        for lst in acct.lists.values():
+            assert ex.order_lists.get(lst.order_list_id) is lst, lst.order_list_id
+            for leg in lst.legs:
+                retained[leg.order_id] = leg
+        for symbol, by_id in acct.orders.items():
+            closed = acct.closed[symbol]
+            assert len(closed) <= ex.keep_closed_orders, (acct.account_id, symbol, len(closed))
+            assert len(acct.trades[symbol]) <= ex.keep_my_trades, (acct.account_id, symbol)
+            for o in closed:
+                assert not o.is_open and o.order_list is None and by_id.get(o.order_id) is o, o.order_id
+                retained[o.order_id] = o
+            for o in acct.open.get(symbol, {}).values():
+                retained[o.order_id] = o
+            assert list(by_id) == sorted(by_id), (acct.account_id, symbol)
+            for cid, o in acct.client_ids[symbol].items():
+                assert by_id.get(o.order_id) is o and o.client_order_id == cid, (acct.account_id, cid)
+            for oid, o in by_id.items():
+                assert retained.get(oid) is o, oid
+                assert ex.orders.get(oid) is o, oid
+    assert len(retained) == len(ex.orders), (len(retained), len(ex.orders))
+    assert list(ex.orders) == sorted(ex.orders)

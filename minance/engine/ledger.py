@@ -98,7 +98,10 @@ class Ledger:
             cell.free -= amount
             cell.locked += amount
             res.amount += amount
-            self._record("reserve", cell, -amount, amount)
+            self.counts["reserve"] += 1  # self._record("reserve", cell, -amount, amount), inlined
+            if self.entries is not None:
+                self.entries.append(Entry("reserve", cell.account_id, cell.asset, -amount, amount))
+            self.touched[cell] = None
 
     def release(self, res: Reservation, amount: int) -> None:
         cell = res.cell
@@ -107,7 +110,10 @@ class Ledger:
             cell.locked -= amount
             cell.free += amount
             res.amount -= amount
-            self._record("release", cell, amount, -amount)
+            self.counts["release"] += 1  # self._record("release", cell, amount, -amount), inlined
+            if self.entries is not None:
+                self.entries.append(Entry("release", cell.account_id, cell.asset, amount, -amount))
+            self.touched[cell] = None
 
     # trades ---------------------------------------------------------------------------------------------
     def settle(self, buyer_res: Reservation, buyer_base: Cell, seller_res: Reservation, seller_quote: Cell,

@@ -30,7 +30,15 @@ from minance.engine.clientids import generated_client_id
 from minance.engine.commands import NewOco, NewOto, NewOtoco, OrderLeg
 from minance.engine.events import ListReply, ListStatus
 from minance.engine.ledger import Reservation
-from minance.engine.placement import _SIDES, MSG_DUPLICATE, OrderSpec, Rejected, _not_required, parse_order
+from minance.engine.placement import (
+    _SIDES,
+    MSG_DUPLICATE,
+    OrderSpec,
+    Rejected,
+    _member,
+    _not_required,
+    parse_order,
+)
 from minance.engine.state import AccountState, Order, OrderList, SymbolState
 from minance.engine.stops import would_trigger
 
@@ -66,7 +74,7 @@ _WORKING_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER})
 
 
 def _side(value) -> Side:
-    side = _SIDES.get(value)
+    side = _member(_SIDES, value)
     if side is None:
         raise Rejected(BinanceError(-1117))
     return side
@@ -320,10 +328,12 @@ class ListsMixin:
             lst.order_status = LOS_ALL_DONE
             lst.transaction_ms = self._ts
             self._emit_list(lst)
+            self._list_finished(lst)
 
     def _end_sibling(self, s: Order, cancelled: bool, reason: ExpiryReason | None) -> None:
-        if cancelled:
-            self._terminate(s, ST_CANCELED, EX_CANCELED)
+        if cancelled:  # only a cancel of the list (or of one leg) cancels: it reports the cancel's ids
+            self._terminate(s, ST_CANCELED, EX_CANCELED, orig_client_order_id=s.client_order_id,
+                            cancel_client_order_id=self._cancel_cid or "")
         else:
             self._expire(s, reason)
 

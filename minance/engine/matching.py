@@ -58,19 +58,33 @@ _ACTIVATE = 1
 class MatchingMixin:
     def _execute(self, o: Order) -> None:
         """Match a working order, then rest it (GTC with a price) or expire what is left."""
-        if o.tif is FOK and not self._fok_fillable(o):
+        tif = o.tif
+        if tif is FOK and not self._fok_fillable(o):
             self._expire(o, EXP_UNFILLED_FOK_ORDER_EXPIRED)
             return
-        if o.leaves and self._crosses(o):
-            self._sweep(o)
+        price = o.price
+        if o.leaves:  # self._crosses(o), inlined
+            book = o.sym.book
+            if o.is_buy:
+                keys = book.ask_keys
+                if keys and (not price or -keys[-1] <= price):
+                    self._sweep(o)
+            else:
+                keys = book.bid_keys
+                if keys and (not price or keys[-1] >= price):
+                    self._sweep(o)
         if o.status is _IN_MATCH:
             self._close(o)
         elif not o.leaves and o.executed:
             self._close(o)  # FILLED, reported by its last trade
-        elif o.price and o.tif is GTC:
+        elif price and tif is GTC:
             o.sym.book.add(o)
-            self._trim(o)
-        elif o.tif is IOC:
+            res = o.res  # self._trim(o), inlined
+            if res.users == 1:
+                need = -(-price * o.leaves // ONE) if o.is_buy else o.leaves
+                if res.amount > need:
+                    self.ledger.release(res, res.amount - need)
+        elif tif is IOC:
             self._expire(o, EXP_UNFILLED_IOC_QUANTITY_EXPIRED)
         else:
             self._expire(o, EXP_INSUFFICIENT_LIQUIDITY if o.type is MARKET else None)
@@ -219,7 +233,7 @@ class MatchingMixin:
         buyer.account.trades[sym.symbol].append((trade, True))
         seller.account.trades[sym.symbol].append((trade, False))
         sym.last_price = price
-        sym.record_vwap(ts, quote, qty)
+        sym.vwap.record(ts, quote, qty)
         book = sym.book
         level.total -= qty
         book.update_id += 1
@@ -227,22 +241,33 @@ class MatchingMixin:
         first_fills = self._result.first_fills
         eid = self.next_execution_id
         self.next_execution_id = eid + 2
-        for x, fee, asset, is_maker in ((t, t_fee, t_asset, False), (m, m_fee, m_asset, True)):
-            first = not x.executed
-            x.executed += qty
-            x.cum_quote += quote
-            x.leaves -= qty
-            x.update_ms = ts
-            x.status = _PARTIAL if x.leaves else _FILLED
-            if first:
-                first_fills.append((x.account_id, x.order_id))
-            events.append(_new_tuple(OrderUpdate, (x.view(), _TRADE, ts, eid, qty, price, quote, fee, asset, trade_id,
-                                                   is_maker, "", "", REJ_NONE, 0, -1, 0)))
-            eid += 1
-            if first and x.order_list is not None:
-                self._list_leg_progress(x)
+        # the taker's report, then the maker's; a side's first fill may resolve its order list (in that order)
+        first = not t.executed
+        t.executed += qty
+        t.cum_quote += quote
+        t.leaves -= qty
+        t.update_ms = ts
+        t.status = _PARTIAL if t.leaves else _FILLED
+        if first:
+            first_fills.append((t.account_id, t.order_id))
+        events.append(_new_tuple(OrderUpdate, (t.view(), _TRADE, ts, eid, qty, price, quote, t_fee, t_asset, trade_id,
+                                               False, "", "", REJ_NONE, 0, -1, 0)))
+        if first and t.order_list is not None:
+            self._list_leg_progress(t)
+        first = not m.executed
+        m.executed += qty
+        m.cum_quote += quote
+        m.leaves -= qty
+        m.update_ms = ts
+        m.status = _PARTIAL if m.leaves else _FILLED
+        if first:
+            first_fills.append((m.account_id, m.order_id))
+        events.append(_new_tuple(OrderUpdate, (m.view(), _TRADE, ts, eid + 1, qty, price, quote, m_fee, m_asset,
+                                               trade_id, True, "", "", REJ_NONE, 0, -1, 0)))
+        if first and m.order_list is not None:
+            self._list_leg_progress(m)
         if t is self._reply_order:
-            self._fills.append(Fill(price, qty, t_fee, t_asset, trade_id))
+            self._fills.append(_new_tuple(Fill, (price, qty, t_fee, t_asset, trade_id)))
 
     def _prevent(self, t: Order, m: Order, price: int) -> None:
         """Self-trade prevention between taker ``t`` and maker ``m`` of the same account (taker's mode)."""

@@ -26,6 +26,7 @@ from minance.domain.orders import (
     UNITS_PER_ONE,
     ExecutionType,
     OrderType,
+    RejectReason,
     ResponseType,
     Side,
     StpMode,
@@ -33,8 +34,9 @@ from minance.domain.orders import (
     default_response_type,
     to_units,
 )
+from minance.engine.clientids import generated_client_id
 from minance.engine.commands import NewOrder
-from minance.engine.events import OrderReply
+from minance.engine.events import OrderReply, OrderUpdate
 from minance.engine.ledger import Reservation
 from minance.engine.rules import filter_failure
 from minance.engine.state import AccountState, Order, SymbolState
@@ -49,6 +51,7 @@ GTC = TimeInForce.GTC
 LIMIT = OrderType.LIMIT
 LIMIT_MAKER = OrderType.LIMIT_MAKER
 MARKET = OrderType.MARKET
+REJ_NONE = RejectReason.NONE
 
 ONE = UNITS_PER_ONE
 _NEEDS_TIF = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
@@ -64,6 +67,40 @@ MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
 MSG_DUPLICATE = "Duplicate order sent."
 MSG_WOULD_TAKE = "Order would immediately match and take."
 MSG_WOULD_TRIGGER = "Order would trigger immediately."
+
+
+def _member(table: dict, value):
+    """The enum member ``value`` (a member or its string) names in ``table``, or None: also for values that are
+    not strings at all (unhashable ones included)."""
+    try:
+        return table.get(value)
+    except TypeError:
+        return None
+
+
+def _bad_stp() -> Rejected:
+    return Rejected(BinanceError(-1130, "Data sent for parameter 'selfTradePreventionMode' is not valid."))
+
+
+def _bad_response_type() -> Rejected:
+    return Rejected(BinanceError(-1130, "Data sent for parameter 'newOrderRespType' is not valid."))
+
+
+def check_order_enums(cmd: NewOrder) -> None:
+    """The enum fields of a new order, judged as POST /order judges them (raises Rejected).
+
+    For commands that must not change anything before their new order is known to be well formed
+    (cancelReplace cancels first)."""
+    if _member(_SIDES, cmd.side) is None:
+        raise Rejected(BinanceError(-1117))
+    if _member(_TYPES, cmd.type) is None:
+        raise Rejected(BinanceError(-1116))
+    if cmd.time_in_force is not None and _member(_TIFS, cmd.time_in_force) is None:
+        raise Rejected(BinanceError(-1115))
+    if cmd.stp_mode is not None and _member(_STPS, cmd.stp_mode) is None:
+        raise _bad_stp()
+    if cmd.response_type is not None and _member(_RESP, cmd.response_type) is None:
+        raise _bad_response_type()
 
 
 class Rejected(Exception):
@@ -118,17 +155,19 @@ def _units(name: str, value) -> int:
 def parse_order(side, order_type, tif, quantity, quote_qty, price, stop_price, trailing_delta, client_order_id,
                 strategy_id=None, strategy_type=None) -> OrderSpec:
     """Binance's parameter rules for one order (the server checks the same; the engine cannot trust it)."""
-    side_v = _SIDES.get(side)
+    try:
+        side_v = _SIDES.get(side)
+        type_v = _TYPES.get(order_type)
+        tif_v = None if tif is None else _TIFS.get(tif)
+    except TypeError:  # something unhashable: no enum value
+        side_v, type_v = _member(_SIDES, side), _member(_TYPES, order_type)
+        tif_v = None if tif is None else _member(_TIFS, tif)
     if side_v is None:
         raise Rejected(BinanceError(-1117))
-    type_v = _TYPES.get(order_type)
     if type_v is None:
         raise Rejected(BinanceError(-1116))
-    tif_v = None
-    if tif is not None:
-        tif_v = _TIFS.get(tif)
-        if tif_v is None:
-            raise Rejected(BinanceError(-1115))
+    if tif is not None and tif_v is None:
+        raise Rejected(BinanceError(-1115))
     if type_v in _NEEDS_TIF:
         if tif_v is None:
             raise Rejected(mandatory("timeInForce"))
@@ -191,9 +230,9 @@ class PlacementMixin:
     def _stp(self, mode, sym: SymbolState) -> StpMode:
         if mode is None:
             return sym.rules.default_stp
-        value = _STPS.get(mode)
+        value = _member(_STPS, mode)
         if value is None:
-            raise Rejected(BinanceError(-1130, "Data sent for parameter 'selfTradePreventionMode' is not valid."))
+            raise _bad_stp()
         if value not in sym.rules.allowed_stp:
             raise Rejected(BinanceError(-1013, "This symbol does not allow the specified self-trade prevention "
                                                "mode."))
@@ -202,17 +241,17 @@ class PlacementMixin:
     def _response_type(self, value, order_type: OrderType) -> ResponseType:
         if value is None:
             return _DEFAULT_RESP[order_type]
-        rt = _RESP.get(value)
+        rt = _member(_RESP, value)
         if rt is None:
-            raise Rejected(BinanceError(-1130, "Data sent for parameter 'newOrderRespType' is not valid."))
+            raise _bad_response_type()
         return rt
 
-    def _avg(self, sym: SymbolState, override) -> int:
+    def _avg(self, sym: SymbolState, override, ts: int | None = None) -> int:
         if override is not None:
             units = to_units(override)
             if units:
                 return units
-        return sym.avg_price(self._ts)
+        return sym.avg_price(self._ts if ts is None else ts)
 
     # checks ---------------------------------------------------------------------------------------------
     def _check_filters(self, spec: OrderSpec, sym: SymbolState, avg: int) -> None:
@@ -291,45 +330,137 @@ class PlacementMixin:
         self._register(o)
         return o
 
-    def _cmd_new_order(self, cmd: NewOrder) -> OrderReply:
-        sym = self._symbol(cmd.symbol)
+    def check_order(self, command: NewOrder) -> BinanceError | None:
+        """What POST /order/test answers: the error POST /order would give for ``command`` from its parameter
+        rules, precision and filters (PERCENT_PRICE_BY_SIDE against the average price at ``command.ts_ms``),
+        or None. Read-only: nothing changes, not even the average-price window. Checks against the account
+        and the book (balances, open-order counts, duplicate ids, LIMIT_MAKER taking, stops already met) are
+        left to POST /order itself, as on Binance."""
+        if type(command) is not NewOrder:
+            raise TypeError(f"not a NewOrder: {command!r}")
+        sym = self.symbols.get(command.symbol)
+        if sym is None:
+            return BinanceError(-1121)
+        try:
+            self._order_checks(command, sym, command.ts_ms)
+        except Rejected as rejected:
+            return rejected.error
+        return None
+
+    def _order_checks(self, cmd: NewOrder, sym: SymbolState, ts: int) -> tuple[OrderSpec, StpMode, ResponseType]:
+        """The checks of one new order that need neither the account nor the book; raise Rejected."""
         spec = parse_order(cmd.side, cmd.type, cmd.time_in_force, cmd.quantity, cmd.quote_order_qty, cmd.price,
                            cmd.stop_price, cmd.trailing_delta, cmd.client_order_id, cmd.strategy_id,
                            cmd.strategy_type)
-        stp = sym.rules.default_stp if cmd.stp_mode is None else self._stp(cmd.stp_mode, sym)
-        resp = self._response_type(cmd.response_type, spec.type)
-        avg = sym.avg_price(self._ts) if cmd.avg_price is None else self._avg(sym, cmd.avg_price)
-        failed = sym.rules.check(spec.type, spec.is_buy, spec.price, spec.qty, spec.quote_qty, spec.stop,
-                                 spec.trailing, avg)
+        rules = sym.rules
+        mode = cmd.stp_mode
+        if mode is None:
+            stp = rules.default_stp
+        else:  # self._stp(mode, sym), inlined
+            stp = _member(_STPS, mode)
+            if stp is None:
+                raise _bad_stp()
+            if stp not in rules.allowed_stp:
+                raise Rejected(BinanceError(-1013, "This symbol does not allow the specified self-trade prevention "
+                                                   "mode."))
+        rt = cmd.response_type
+        resp = _DEFAULT_RESP[spec.type] if rt is None else self._response_type(rt, spec.type)
+        if cmd.avg_price is None:
+            avg = sym.vwap.average(ts) or sym.last_price  # sym.avg_price(ts)
+        else:
+            avg = self._avg(sym, cmd.avg_price, ts)
+        failed = rules.check(spec.type, spec.is_buy, spec.price, spec.qty, spec.quote_qty, spec.stop, spec.trailing,
+                             avg)
         if failed:
             raise Rejected(filter_failure(failed))
+        return spec, stp, resp
+
+    def _cmd_new_order(self, cmd: NewOrder) -> OrderReply:
+        symbol = cmd.symbol
+        sym = self.symbols.get(symbol)  # self._symbol(symbol), inlined
+        if sym is None:
+            raise Rejected(BinanceError(-1121))
+        touched = self._touched_symbols
+        if sym not in touched:
+            touched.append(sym)
+        ts = self._ts
+        spec, stp, resp = self._order_checks(cmd, sym, ts)
+        otype = spec.type
+        is_buy = spec.is_buy
         acct = self.accounts.get(cmd.account_id)
-        is_algo = spec.type in STOP_TYPES
-        self._check_counts(acct, sym, 1, 1 if is_algo else 0)
-        if spec.client_order_id is not None:
-            self._check_client_id(acct, sym.symbol, spec.client_order_id)
-        if spec.type is not LIMIT:
+        is_algo = otype in STOP_TYPES
+        if is_algo:
+            self._check_counts(acct, sym, 1, 1)
+        else:  # self._check_counts(acct, sym, 1, 0), inlined
+            max_orders = sym.rules.max_orders
+            if max_orders and acct is not None and len(acct.open.get(symbol, ())) >= max_orders:
+                raise Rejected(filter_failure("MAX_NUM_ORDERS"))
+        cid = spec.client_order_id
+        if cid is not None:
+            self._check_client_id(acct, symbol, cid)
+        if otype is not LIMIT:
             self._check_engine_rules(spec, sym)
         qty = self._market_qty(spec, sym) if spec.quote_qty else spec.qty
-        need = self._lock_need(spec, sym, qty)
-        cell = acct.cells.get(sym.quote if spec.is_buy else sym.base) if acct is not None else None
+        price = spec.price
+        if not is_buy:  # self._lock_need(spec, sym, qty), its common cases inlined
+            need = qty
+        elif price:
+            need = -(-price * qty // ONE)
+        else:
+            need = self._lock_need(spec, sym, qty)
+        cell = acct.cells.get(sym.quote if is_buy else sym.base) if acct is not None else None
         if cell is None or cell.free < need:
             raise Rejected(BinanceError(-2010, MSG_INSUFFICIENT))
-        # nothing below declines the order
-        o = self._new_order_obj(spec, sym, acct, stp, qty)
+        # nothing below declines the order; self._new_order_obj(spec, sym, acct, stp, qty), inlined
+        if not cid:  # self._next_client_id(acct, symbol), its common case inlined
+            seq = self.next_client_seq
+            cid = generated_client_id(seq)
+            self.next_client_seq = seq + 1
+            known = acct.client_ids.get(symbol)
+            if known is not None and cid in known and known[cid].is_open:
+                cid = self._next_client_id(acct, symbol)
+        oid = self.next_order_id
+        self.next_order_id = oid + 1
+        cells = acct.cells
+        base = cells.get(sym.base) or self.ledger.cell(acct.account_id, sym.base)
+        quote = cells.get(sym.quote) or self.ledger.cell(acct.account_id, sym.quote)
+        o = Order(oid, sym, acct, cid, spec.side, otype, spec.tif, qty, price, spec.stop, spec.trailing,
+                  spec.quote_qty, stp, ts, spec.strategy_id, spec.strategy_type, base, quote)
+        if not is_algo:
+            o.is_working = True
+            o.working_ms = ts
+        self.orders[oid] = o  # self._register(o), inlined
+        by_symbol = acct.orders.get(symbol)
+        if by_symbol is None:
+            by_symbol = self._account_symbol(acct, symbol)
+        acct.open[symbol][oid] = o
+        by_symbol[oid] = o
+        acct.client_ids[symbol][cid] = o
+        if is_algo:
+            acct.algo_counts[symbol] = acct.algo_counts.get(symbol, 0) + 1
         res = o.res = Reservation(cell, 0)
         if need:
             self.ledger.reserve(res, need)
         self._result.new_orders += 1
         self._reply_order = o
-        self._emit(o, EX_NEW)
+        self._fills = fills = []
+        self._prevented = prevented = []
+        eid = self.next_execution_id  # self._emit(o, EX_NEW), inlined
+        self.next_execution_id = eid + 1
+        view = o.view()
+        update = _new_tuple(OrderUpdate, (view, EX_NEW, ts, eid, 0, 0, 0, 0, None, -1, False, "", "", REJ_NONE, 0,
+                                          -1, 0))
+        events = self._events
+        events.append(update)
         if is_algo:
-            sym.stops.add(o, sym.last_price, self._ts)
+            sym.stops.add(o, sym.last_price, ts)
         else:
             self._execute(o)
         if self._deferred:
             self._drain()
-        return _new_tuple(OrderReply, (self._final_view(o), self._fills, self._prevented, self._ts, resp))
+        # self._final_view(o): its NEW report when nothing happened to it since (a resting or declined order)
+        final = view if not is_algo and events[-1] is update else self._final_view(o)
+        return _new_tuple(OrderReply, (final, fills, prevented, ts, resp))
 
     def _start(self, o: Order) -> None:
         """A placed order starts: stops wait for their trigger, everything else works now."""

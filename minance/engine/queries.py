@@ -2,12 +2,24 @@
 
 Time-window lists follow Binance: no start/end → the most recent ``limit``; ``start_ms`` → the oldest from
 there; ``end_ms`` → the most recent up to it; both → from start, capped at end. Results are chronological.
+
+Queries answer from what the exchange retains (see :mod:`minance.engine.exchange`): /trades, /historicalTrades
+and /aggTrades from the symbol's most recent ``keep_trades`` trades, where a ``fromId`` older than the oldest
+retained trade (or aggregate) starts at the oldest retained one, and the oldest retained aggregate may miss
+fills that were forgotten before it; /myTrades from the account's most recent ``keep_my_trades`` trades on
+the symbol; /allOrders from its open orders, its most recently finished orders and the legs of its retained
+order lists. GET /order for an order the account has had forgotten answers Binance's -2026 (archived); the
+test is "the order id is at most the highest id forgotten for this account and symbol", which cannot tell a
+forgotten order of this account from an older order of another one (-2013 for both would be exact).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import islice
+from operator import attrgetter
 from typing import NamedTuple
 
 from minance.domain.account import Balance
@@ -66,16 +78,72 @@ class AggTrade(NamedTuple):
     is_buyer_maker: bool
 
 
-def _window(items: list, times: list[int], start_ms: int | None, end_ms: int | None, limit: int) -> list:
-    lo = bisect_left(times, start_ms) if start_ms is not None else 0
-    hi = bisect_left(times, end_ms + 1) if end_ms is not None else len(items)
+_order_id = attrgetter("order_id")
+_created_ms = attrgetter("created_ms")
+_trade_id = attrgetter("trade_id")
+_time_ms = attrgetter("time_ms")
+_agg_id = attrgetter("agg_id")
+
+
+def _row_trade_id(row: tuple) -> int:
+    return row[0].trade_id
+
+
+def _row_time_ms(row: tuple) -> int:
+    return row[0].time_ms
+
+
+def _take(seq: Sequence, lo: int, hi: int) -> list:
+    """``seq[lo:hi]`` for a list or a deque (a deque is walked from its nearer end)."""
+    n = len(seq)
+    lo = max(lo, 0)
+    hi = min(hi, n)
+    if hi <= lo:
+        return []
+    if type(seq) is list:
+        return seq[lo:hi]
+    if lo > n - hi:
+        out = list(islice(reversed(seq), n - hi, n - lo))
+        out.reverse()
+        return out
+    return list(islice(seq, lo, hi))
+
+
+def _from(seq: Sequence, lo: int) -> Iterable:
+    """``seq[lo:]``, lazily when that is cheaper."""
+    if type(seq) is list or lo <= len(seq) // 2:
+        return islice(seq, lo, None)
+    return _take(seq, lo, len(seq))
+
+
+def _window(items: Sequence, key, start_ms: int | None, end_ms: int | None, limit: int) -> list:
+    lo = bisect_left(items, start_ms, key=key) if start_ms is not None else 0
+    hi = bisect_left(items, end_ms + 1, key=key) if end_ms is not None else len(items)
     if start_ms is not None:
-        return items[lo:min(hi, lo + limit)]
-    return items[max(lo, hi - limit):hi]
+        return _take(items, lo, min(hi, lo + limit))
+    return _take(items, max(lo, hi - limit), hi)
+
+
+def _aggregate(trades: Iterable[Trade], limit: int) -> list[AggTrade]:
+    """The first ``limit`` aggregate trades of consecutive trades."""
+    out: list[AggTrade] = []
+    for t in trades:
+        if out and out[-1].agg_id == t.agg_id:
+            a = out[-1]
+            out[-1] = a._replace(qty_u=a.qty_u + t.qty_u, last_trade_id=t.trade_id)
+        elif len(out) == limit:
+            break
+        else:
+            out.append(AggTrade(t.agg_id, t.price_u, t.qty_u, t.trade_id, t.trade_id, t.time_ms, t.is_buyer_maker))
+    return out
 
 
 def _no_order() -> BinanceError:
     return BinanceError(-2013, "Order does not exist.")
+
+
+def _archived() -> BinanceError:
+    return BinanceError(-2026)
 
 
 class QueriesMixin:
@@ -91,10 +159,15 @@ class QueriesMixin:
     # orders ---------------------------------------------------------------------------------------------
     def get_order(self, account_id: int, symbol: str, order_id: int | None = None,
                   orig_client_order_id: str | None = None) -> OrderView:
-        """GET /order; -2013 when unknown (a clientOrderId finds the latest order that used it)."""
+        """GET /order; -2013 when unknown, -2026 when forgotten (a clientOrderId finds the latest retained
+        order that used it)."""
         self._sym(symbol)
-        o = self._lookup_order(self._acct(account_id), symbol, order_id, orig_client_order_id)
+        acct = self._acct(account_id)
+        o = self._lookup_order(acct, symbol, order_id, orig_client_order_id)
         if o is None:
+            if (order_id is not None and acct is not None and order_id not in self.orders
+                    and order_id <= acct.pruned_upto.get(symbol, 0)):
+                raise _archived()
             raise _no_order()
         return o.view()
 
@@ -111,26 +184,28 @@ class QueriesMixin:
                    end_ms: int | None = None, limit: int = 500) -> list[OrderView]:
         self._sym(symbol)
         acct = self._acct(account_id)
-        orders = acct.orders.get(symbol, []) if acct else []
+        by_id = acct.orders.get(symbol) if acct else None
+        orders = list(by_id.values()) if by_id else []
         if order_id is not None:
-            i = bisect_left([o.order_id for o in orders], order_id)
+            i = bisect_left(orders, order_id, key=_order_id)
             picked = [o for o in orders[i:] if end_ms is None or o.created_ms <= end_ms]
             if start_ms is not None:
                 picked = [o for o in picked if o.created_ms >= start_ms]
             return [o.view() for o in picked[:limit]]
-        return [o.view() for o in _window(orders, [o.created_ms for o in orders], start_ms, end_ms, limit)]
+        return [o.view() for o in _window(orders, _created_ms, start_ms, end_ms, limit)]
 
     def my_trades(self, account_id: int, symbol: str, order_id: int | None = None, start_ms: int | None = None,
                   end_ms: int | None = None, from_id: int | None = None, limit: int = 500) -> list[MyTrade]:
         self._sym(symbol)
         acct = self._acct(account_id)
-        rows = acct.trades.get(symbol, []) if acct else []
+        rows = acct.trades.get(symbol, ()) if acct else ()
         if order_id is not None:
             rows = [r for r in rows if (r[0].buyer_order_id if r[1] else r[0].seller_order_id) == order_id]
         if from_id is not None:
-            rows = [r for r in rows if r[0].trade_id >= from_id][:limit]
+            lo = bisect_left(rows, from_id, key=_row_trade_id)
+            rows = _take(rows, lo, lo + limit)
         else:
-            rows = _window(rows, [r[0].time_ms for r in rows], start_ms, end_ms, limit)
+            rows = _window(rows, _row_time_ms, start_ms, end_ms, limit)
         return [_my_trade(t, is_buyer) for t, is_buyer in rows]
 
     # order lists ----------------------------------------------------------------------------------------
@@ -212,37 +287,37 @@ class QueriesMixin:
 
     def recent_trades(self, symbol: str, limit: int = 500) -> list[Trade]:
         trades = self._sym(symbol).trades
-        return trades[-limit:] if limit > 0 else []
+        return _take(trades, len(trades) - limit, len(trades)) if limit > 0 else []
 
     def historical_trades(self, symbol: str, from_id: int | None = None, limit: int = 500) -> list[Trade]:
+        """From trade ``from_id`` (the oldest retained when it is older), or the most recent ones."""
         trades = self._sym(symbol).trades
-        if from_id is None:
-            return trades[-limit:] if limit > 0 else []
-        start = max(from_id - 1, 0)  # trade ids are 1, 2, 3... in list order
-        return trades[start:start + limit]
+        if from_id is None or not trades:
+            return self.recent_trades(symbol, limit)
+        start = max(from_id - trades[0].trade_id, 0)  # retained trade ids are consecutive
+        return _take(trades, start, start + limit) if limit > 0 else []
 
     def agg_trades(self, symbol: str, from_id: int | None = None, start_ms: int | None = None,
                    end_ms: int | None = None, limit: int = 500) -> list[AggTrade]:
         trades = self._sym(symbol).trades
+        if limit <= 0:
+            return []
+        n = len(trades)
         if from_id is not None:
-            trades = trades[bisect_left(trades, from_id, key=lambda t: t.agg_id):]
-        elif start_ms is not None or end_ms is not None:
-            trades = _window(trades, [t.time_ms for t in trades], start_ms, end_ms, len(trades))
-        out: list[AggTrade] = []
-        for t in trades:
-            if out and out[-1].agg_id == t.agg_id:
-                a = out[-1]
-                out[-1] = a._replace(qty_u=a.qty_u + t.qty_u, last_trade_id=t.trade_id)
-            elif len(out) == limit:
-                if from_id is not None or start_ms is not None:
+            return _aggregate(_from(trades, bisect_left(trades, from_id, key=_agg_id)), limit)
+        hi = bisect_left(trades, end_ms + 1, key=_time_ms) if end_ms is not None else n
+        if start_ms is not None:
+            return _aggregate(_take(trades, bisect_left(trades, start_ms, key=_time_ms), hi), limit)
+        count = groups = 0  # the most recent: walk back over ``limit`` whole aggregates
+        last = None
+        for t in islice(reversed(trades), n - hi, None):
+            if t.agg_id != last:
+                if groups == limit:
                     break
-                out.pop(0)
-                out.append(AggTrade(t.agg_id, t.price_u, t.qty_u, t.trade_id, t.trade_id, t.time_ms,
-                                    t.is_buyer_maker))
-            else:
-                out.append(AggTrade(t.agg_id, t.price_u, t.qty_u, t.trade_id, t.trade_id, t.time_ms,
-                                    t.is_buyer_maker))
-        return out
+                groups += 1
+                last = t.agg_id
+            count += 1
+        return _aggregate(_take(trades, hi - count, hi), limit)
 
     def last_price(self, symbol: str) -> Decimal | None:
         price = self._sym(symbol).last_price

@@ -150,10 +150,13 @@ def order_list_fields(lst: OrderListView) -> dict:
 
 
 def list_response(reply: ListReply, cancel_client_order_id: str | None = None) -> dict:
-    """POST /orderList/* and /order/oco (orderReports), DELETE /orderList (cancel reports)."""
+    """POST /orderList/* and /order/oco (orderReports), DELETE /orderList (cancel reports).
+
+    A cancel's reports show the cancel's clientOrderId, which the reply carries (``cancel_client_order_id``
+    overrides it, and renders any reply as cancel reports)."""
     out = order_list_fields(reply.order_list)
     if cancel_client_order_id is not None or reply.response_type is None:
-        cid = cancel_client_order_id or ""
+        cid = reply.cancel_client_order_id if cancel_client_order_id is None else cancel_client_order_id
         out["orderReports"] = [_cancel_fields(v, v.client_order_id, cid, reply.transact_ms) for v in reply.reports]
     elif reply.response_type is ResponseType.ACK:
         out["orderReports"] = [{"symbol": v.symbol, "orderId": v.order_id, "orderListId": v.order_list_id,

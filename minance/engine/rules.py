@@ -156,8 +156,11 @@ class SymbolRules:
             return "MARKET_LOT_SIZE"
         if trailing and not self.trailing_ok(order_type, is_buy, trailing):
             return "TRAILING_DELTA"
-        if price and avg and not self.percent_ok(is_buy, price, avg):
-            return "PERCENT_PRICE_BY_SIDE"
+        if price and avg:  # self.percent_ok(is_buy, price, avg), inlined
+            up, down = (self.bid_up, self.bid_down) if is_buy else (self.ask_up, self.ask_down)
+            scaled = price * ONE
+            if (up and scaled > avg * up) or (down and scaled < avg * down):
+                return "PERCENT_PRICE_BY_SIDE"
         if not is_market:
             notional = price * qty // ONE
         elif quote_qty:
@@ -167,7 +170,11 @@ class SymbolRules:
             if not ref:
                 return None
             notional = ref * qty // ONE
-        if not self.notional_ok(notional, is_market):
+        if is_market:
+            if not self.notional_ok(notional, True):
+                return "NOTIONAL"
+        elif (self.min_notional and notional < self.min_notional) or (
+                self.max_notional and notional > self.max_notional):  # self.notional_ok(notional, False)
             return "NOTIONAL"
         return None
 

@@ -1,10 +1,17 @@
 """Snapshots and the state hash.
 
 ``snapshot()`` is canonical JSON (sorted keys, no spaces) of everything the exchange holds: symbol specs,
-balances, every order and list, books with their FIFO order, stops, trades and every counter.
-``restore()`` rebuilds an equal exchange from it (same ``state_hash()``, same future behaviour).
+balances, every retained order and list, books with their FIFO order, stops, retained trades, the retention
+queues (which finished order or list goes next) and every counter. ``restore()`` rebuilds an equal exchange
+from it: same ``state_hash()``, same answers to queries, same future behaviour, and the same snapshot bytes
+when the restoring exchange has the same retention settings (a smaller setting trims what is restored).
+Its size is bounded by the retention settings, not by how long the exchange has run.
+
 ``state_hash()`` is the SHA-256 of the canonical form of the live part: balances and fee rates, open
-orders and lists, books, stops, last prices and all id counters (history is covered by the counters).
+orders and lists, books, stops, last prices and all id counters (history is covered by the counters). It
+covers nothing that retention forgets, so it does not depend on the retention settings.
+
+Version 1 snapshots (before retention) still restore; what they hold beyond the settings is trimmed.
 """
 
 from __future__ import annotations
@@ -26,12 +33,12 @@ from minance.domain.orders import (
     Trade,
 )
 from minance.engine.ledger import Ledger, Reservation
-from minance.engine.state import Order, OrderList, SymbolState
+from minance.engine.state import AccountState, Order, OrderList, SymbolState
 from minance.market.symbols import SymbolSpec
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotsMixin", "canonical_json"]
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 _SPEC_FIELDS = ("symbol", "base", "quote", "tick_size", "step_size", "min_qty", "max_qty", "market_max_qty",
                 "min_notional", "max_notional", "max_price")
 
@@ -46,7 +53,7 @@ def _order_row(o: Order, res_ids: dict[int, int]) -> list:
             o.created_ms, o.update_ms, o.working_ms, o.strategy_id, o.strategy_type, o.status.value, o.executed,
             o.cum_quote, o.leaves, o.prevented_qty, o.prevented_match_id, o.on_book, o.is_working, o.trail_active,
             o.trail_extreme, o.trailing_ms, o.expiry_reason.value if o.expiry_reason else None,
-            res_ids.get(id(o.res)) if o.res is not None else None]
+            res_ids.get(id(o.res)) if o.res is not None and o.is_open else None]
 
 
 def _book_rows(sym: SymbolState) -> dict:
@@ -70,6 +77,11 @@ def _symbol_counters(sym: SymbolState) -> dict:
             "agg_key": list(sym.agg_key), "next_prevented_id": sym.next_prevented_id}
 
 
+def _trade_row(t: Trade) -> list:
+    """A trade without what its symbol implies (symbol, base and quote assets)."""
+    return list(t[1:16])
+
+
 class SnapshotsMixin:
     def _reservation_ids(self, orders) -> tuple[dict[int, int], list]:
         ids: dict[int, int] = {}
@@ -82,9 +94,19 @@ class SnapshotsMixin:
         return ids, rows
 
     def _core_state(self, open_only: bool) -> dict:
-        orders = [o for o in self.orders.values() if o.is_open] if open_only else list(self.orders.values())
-        res_ids, res_rows = self._reservation_ids(orders)
+        open_orders = [o for o in self.orders.values() if o.is_open]
+        orders = open_orders if open_only else list(self.orders.values())
+        res_ids, res_rows = self._reservation_ids(open_orders)  # a finished order holds nothing any more
         lists = [x for x in self.order_lists.values() if x.is_open or not open_only]
+        order_rows = [_order_row(o, res_ids) for o in orders]
+        list_rows = [[x.order_list_id, x.symbol, x.account.account_id, x.list_client_order_id, x.contingency.value,
+                      x.is_oto, [o.order_id for o in x.legs], x.status_type.value, x.order_status.value,
+                      x.transaction_ms, x.resolved] for x in lists]
+        if not open_only:  # whether each is still found by its client id (an older one may have been forgotten)
+            for o, row in zip(orders, order_rows, strict=True):
+                row.append(o.account.client_ids[o.symbol].get(o.client_order_id) is o)
+            for x, row in zip(lists, list_rows, strict=True):
+                row.append(x.account.list_client_ids[x.symbol].get(x.list_client_order_id) is x)
         return {
             "counters": [self.next_order_id, self.next_list_id, self.next_execution_id, self.next_client_seq],
             "fee_account_id": self.fee_account_id,
@@ -92,11 +114,9 @@ class SnapshotsMixin:
                                for cells in self.ledger.cells.values() for c in cells.values()),
             "supply": sorted(self.ledger.supply.items()),
             "accounts": sorted([a.account_id, a.maker_bps, a.taker_bps] for a in self.accounts.values()),
-            "orders": [_order_row(o, res_ids) for o in orders],
+            "orders": order_rows,
             "reservations": res_rows,
-            "lists": [[x.order_list_id, x.symbol, x.account.account_id, x.list_client_order_id, x.contingency.value,
-                       x.is_oto, [o.order_id for o in x.legs], x.status_type.value, x.order_status.value,
-                       x.transaction_ms, x.resolved] for x in lists],
+            "lists": list_rows,
             "symbols": {s.symbol: {"book": _book_rows(s), "stops": _stop_rows(s), **_symbol_counters(s)}
                         for s in self.symbols.values()},
         }
@@ -110,18 +130,50 @@ class SnapshotsMixin:
         state["defaults"] = [self.default_maker_bps, self.default_taker_bps]
         state["ledger_counts"] = self.ledger.counts
         state["specs"] = [[str(getattr(spec, f)) for f in _SPEC_FIELDS] for spec in self.specs.values()]
-        state["trades"] = {s.symbol: [list(t) for t in s.trades] for s in self.symbols.values()}
+        state["trades"], state["public_trades"] = self._trade_rows()
+        state["history"] = [self._history_row(a) for a in sorted(self.accounts.values(), key=_account_id)]
         state["vwap"] = {s.symbol: s.vwap.entries() for s in self.symbols.values()}
         return canonical_json(state)
 
+    def _trade_rows(self) -> tuple[dict, dict]:
+        """Per symbol: every retained trade (public, or in some account's history) by id, and how many of the
+        newest are the public ones."""
+        older: dict[str, dict[int, Trade]] = {s: {} for s in self.symbols}
+        for acct in self.accounts.values():
+            for symbol, rows in acct.trades.items():
+                public = self.symbols[symbol].trades
+                first_public = public[0].trade_id if public else 1 << 62
+                extra = older[symbol]
+                for t, _ in rows:
+                    if t.trade_id < first_public:
+                        extra[t.trade_id] = t
+                    else:
+                        break  # in trade order: the rest are public
+        trades = {}
+        for symbol, sym in self.symbols.items():
+            extra = older[symbol]
+            trades[symbol] = [_trade_row(extra[i]) for i in sorted(extra)] + [_trade_row(t) for t in sym.trades]
+        return trades, {symbol: len(sym.trades) for symbol, sym in self.symbols.items()}
+
+    @staticmethod
+    def _history_row(acct: AccountState) -> list:
+        return [acct.account_id,
+                {symbol: [o.order_id for o in q] for symbol, q in acct.closed.items() if q},
+                [x.order_list_id for x in acct.closed_lists],
+                {symbol: [t.trade_id if is_buyer else -t.trade_id for t, is_buyer in q]
+                 for symbol, q in acct.trades.items() if q},
+                acct.pruned_upto]
+
     def restore(self, data: bytes | str | dict) -> None:
-        """Replace the whole state with a snapshot's."""
+        """Replace the whole state with a snapshot's (this exchange's retention settings apply)."""
         state = json.loads(data) if isinstance(data, bytes | str) else data
-        assert state["version"] == SNAPSHOT_VERSION, state["version"]
+        version = state["version"]
+        assert version in (1, SNAPSHOT_VERSION), version
         specs = [SymbolSpec(row[0], row[1], row[2], *(Decimal(v) for v in row[3:])) for row in state["specs"]]
-        keep_entries = self.ledger.entries is not None
         self.__init__(specs, fee_account_id=state["fee_account_id"], maker_bps=state["defaults"][0],
-                      taker_bps=state["defaults"][1], keep_entries=keep_entries)
+                      taker_bps=state["defaults"][1], keep_entries=self.ledger.entries is not None,
+                      keep_trades=self.keep_trades, keep_my_trades=self.keep_my_trades,
+                      keep_closed_orders=self.keep_closed_orders, keep_closed_lists=self.keep_closed_lists)
         (self.next_order_id, self.next_list_id, self.next_execution_id, self.next_client_seq) = state["counters"]
         ledger: Ledger = self.ledger
         for account_id, asset, free, locked in state["balances"]:
@@ -138,17 +190,18 @@ class SnapshotsMixin:
             self._restore_order(row, reservations)
         self._restore_lists(state["lists"])
         for symbol, srow in state["symbols"].items():
-            self._restore_symbol(self.symbols[symbol], srow, state["trades"][symbol], state["vwap"][symbol])
-        for sym in self.symbols.values():  # account trade indexes, in trade order
-            for t in sym.trades:
-                self.accounts[t.buyer_account_id].trades[sym.symbol].append((t, True))
-                self.accounts[t.seller_account_id].trades[sym.symbol].append((t, False))
+            self._restore_symbol(self.symbols[symbol], srow, state["vwap"][symbol])
+        if version == 1:
+            self._restore_history_v1(state["trades"])
+        else:
+            self._restore_history(state["trades"], state["public_trades"], state["history"])
+        self._trim_history()
         ledger.touched = {}
 
     def _restore_order(self, row: list, reservations: list[Reservation]) -> None:
         (oid, symbol, account_id, cid, side, otype, tif, qty, price, stop, trailing, qoq, stp, list_id, created,
          updated, working_ms, strategy_id, strategy_type, status, executed, cum_quote, leaves, prevented_qty,
-         pmid, on_book, is_working, trail_active, trail_extreme, trailing_ms, expiry, res_id) = row
+         pmid, on_book, is_working, trail_active, trail_extreme, trailing_ms, expiry, res_id) = row[:32]
         sym = self.symbols[symbol]
         acct = self.account(account_id)
         ledger = self.ledger
@@ -163,16 +216,20 @@ class SnapshotsMixin:
         o.is_working, o.trail_active = is_working, trail_active
         o.trail_extreme, o.trailing_ms = trail_extreme, trailing_ms
         o.expiry_reason = ExpiryReason(expiry) if expiry else None
-        o.res = reservations[res_id] if res_id is not None else None
+        o.res = reservations[res_id] if res_id is not None and o.is_open else None
         o.on_book = on_book
         self._register(o)
+        if len(row) > 32 and not row[32]:  # an older order whose client id a forgotten newer one took
+            del acct.client_ids[symbol][cid]
         if not o.is_open:
             del acct.open[symbol][oid]
             if o.type in _ALGO:
                 acct.algo_counts[symbol] -= 1
 
     def _restore_lists(self, rows: list) -> None:
-        for lid, symbol, account_id, cid, contingency, is_oto, leg_ids, status_type, order_status, ts, resolved in rows:
+        for row in rows:
+            (lid, symbol, account_id, cid, contingency, is_oto, leg_ids, status_type, order_status, ts,
+             resolved) = row[:11]
             acct = self.accounts[account_id]
             lst = OrderList(lid, symbol, acct, cid, ContingencyType(contingency), is_oto, ts)
             lst.status_type = ListStatusType(status_type)
@@ -182,10 +239,13 @@ class SnapshotsMixin:
             for o in lst.legs:
                 o.order_list = lst
             acct.lists[lid] = lst
-            acct.list_client_ids.setdefault(symbol, {})[cid] = lst
+            if len(row) <= 11 or row[11]:
+                acct.list_client_ids.setdefault(symbol, {})[cid] = lst
+            else:
+                acct.list_client_ids.setdefault(symbol, {})
             self.order_lists[lid] = lst
 
-    def _restore_symbol(self, sym: SymbolState, row: dict, trades: list, vwap: list) -> None:
+    def _restore_symbol(self, sym: SymbolState, row: dict, vwap: list) -> None:
         book = sym.book
         for is_bid, key in ((True, "bids"), (False, "asks")):
             for price, total, ids in reversed(row["book"][key]):  # worst first, so keys stay sorted
@@ -210,9 +270,58 @@ class SnapshotsMixin:
         sym.next_agg_id = row["next_agg_id"]
         sym.agg_key = tuple(row["agg_key"])
         sym.next_prevented_id = row["next_prevented_id"]
-        sym.trades = [Trade(*t) for t in trades]
         for ts, quote, qty in vwap:
             sym.record_vwap(ts, quote, qty)
+
+    def _restore_history(self, trade_rows: dict, public_counts: dict, history: list) -> None:
+        tables: dict[str, dict[int, Trade]] = {}
+        for symbol, rows in trade_rows.items():
+            sym = self.symbols[symbol]
+            table = tables[symbol] = {row[0]: Trade(symbol, *row, sym.base, sym.quote) for row in rows}
+            count = public_counts[symbol]
+            sym.trades.extend(list(table.values())[len(table) - count:] if count else ())
+        for account_id, closed, closed_lists, trades, pruned in history:
+            acct = self.account(account_id)
+            for symbol, ids in closed.items():
+                self._account_symbol(acct, symbol)
+                acct.closed[symbol].extend(self.orders[i] for i in ids)
+            acct.closed_lists.extend(self.order_lists[i] for i in closed_lists)
+            for symbol, ids in trades.items():
+                self._account_symbol(acct, symbol)
+                table = tables[symbol]
+                acct.trades[symbol].extend((table[i], True) if i > 0 else (table[-i], False) for i in ids)
+            acct.pruned_upto.update(pruned)
+
+    def _restore_history_v1(self, trade_rows: dict) -> None:
+        """Before retention every trade, order and list was kept: rebuild the queues in id order."""
+        for symbol, rows in trade_rows.items():
+            sym = self.symbols[symbol]
+            for row in rows:
+                t = Trade(*row)
+                sym.trades.append(t)
+                for account_id, is_buyer in ((t.buyer_account_id, True), (t.seller_account_id, False)):
+                    acct = self.accounts[account_id]
+                    self._account_symbol(acct, symbol)
+                    acct.trades[symbol].append((t, is_buyer))
+        for o in self.orders.values():
+            if not o.is_open and o.order_list is None:
+                o.account.closed[o.symbol].append(o)
+        for lst in self.order_lists.values():
+            if not lst.is_open:
+                lst.account.closed_lists.append(lst)
+
+    def _trim_history(self) -> None:
+        """Apply this exchange's retention settings to what was restored."""
+        for acct in self.accounts.values():
+            for closed in acct.closed.values():
+                while len(closed) > self.keep_closed_orders:
+                    self._forget(closed.popleft())
+            while len(acct.closed_lists) > self.keep_closed_lists:
+                self._forget_list(acct.closed_lists.popleft())
+
+
+def _account_id(acct: AccountState) -> int:
+    return acct.account_id
 
 
 _ALGO = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT,

@@ -7,6 +7,7 @@ Amounts are integer units of 1e-8.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import deque
 
 from minance.domain.orders import (
     UNITS_PER_ONE,
@@ -145,10 +146,17 @@ class OrderList:
 
 
 class AccountState:
-    """Per-account indexes; balances live in the ledger."""
+    """Per-account indexes; balances live in the ledger.
 
-    __slots__ = ("account_id", "algo_counts", "cells", "client_ids", "list_client_ids", "lists", "maker_bps",
-                 "open", "orders", "taker_bps", "trades")
+    History is bounded (see :class:`~minance.engine.exchange.Exchange`): ``closed`` holds the account's
+    finished orders that are not in an order list, per symbol, in the order they finished, and the oldest
+    are forgotten past the engine's ``keep_closed_orders``; ``closed_lists`` does the same for finished
+    order lists (with their legs) past ``keep_closed_lists``; ``trades`` keeps the last ``keep_my_trades``
+    per symbol. Open orders and open lists (with all their legs) are never forgotten.
+    """
+
+    __slots__ = ("account_id", "algo_counts", "cells", "client_ids", "closed", "closed_lists", "list_client_ids",
+                 "lists", "maker_bps", "open", "orders", "pruned_upto", "taker_bps", "trades")
 
     def __init__(self, account_id: int, maker_bps: int, taker_bps: int, cells: dict[str, Cell]) -> None:
         self.account_id = account_id
@@ -158,10 +166,13 @@ class AccountState:
         self.open: dict[str, dict[int, Order]] = {}  # symbol → open orders (incl. stops, pending legs)
         self.algo_counts: dict[str, int] = {}  # symbol → open STOP_LOSS*/TAKE_PROFIT* orders
         self.client_ids: dict[str, dict[str, Order]] = {}  # symbol → clientOrderId → latest order with it
-        self.orders: dict[str, list[Order]] = {}  # symbol → every order, in id order
-        self.trades: dict[str, list[tuple[Trade, bool]]] = {}  # symbol → (trade, is_buyer), in trade order
-        self.lists: dict[int, OrderList] = {}  # every order list, by id
+        self.orders: dict[str, dict[int, Order]] = {}  # symbol → retained orders by id, in id order
+        self.closed: dict[str, deque[Order]] = {}  # symbol → retained closed non-list orders, oldest closed first
+        self.trades: dict[str, deque[tuple[Trade, bool]]] = {}  # symbol → last (trade, is_buyer), in trade order
+        self.pruned_upto: dict[str, int] = {}  # symbol → highest order id forgotten (GET /order: -2026)
+        self.lists: dict[int, OrderList] = {}  # retained order lists, by id
         self.list_client_ids: dict[str, dict[str, OrderList]] = {}
+        self.closed_lists: deque[OrderList] = deque()  # retained finished lists, oldest finished first
 
     def open_on(self, symbol: str) -> dict[int, Order]:
         d = self.open.get(symbol)
@@ -171,12 +182,12 @@ class AccountState:
 
 
 class SymbolState:
-    """One symbol: its rules, book, stop orders, trades and counters."""
+    """One symbol: its rules, book, stop orders, its most recent trades and counters."""
 
     __slots__ = ("agg_key", "base", "book", "fee_base", "fee_quote", "last_price", "next_agg_id",
                  "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "vwap")
 
-    def __init__(self, rules: SymbolRules, fee_base: Cell, fee_quote: Cell) -> None:
+    def __init__(self, rules: SymbolRules, fee_base: Cell, fee_quote: Cell, keep_trades: int | None = None) -> None:
         self.rules = rules
         self.symbol = rules.symbol
         self.base = rules.base
@@ -184,7 +195,7 @@ class SymbolState:
         self.book = OrderBook()
         self.stops = StopBook()
         self.last_price = 0  # 0 until the first trade
-        self.trades: list[Trade] = []
+        self.trades: deque[Trade] = deque(maxlen=keep_trades)  # the most recent public trades, oldest first
         self.next_trade_id = 1
         self.next_agg_id = 1
         self.agg_key: tuple[int, int] = (0, 0)  # (taker order id, price) of the last aggregate trade
@@ -210,7 +221,8 @@ class SymbolState:
 class VwapWindow:
     """Trades of the last 5 minutes with running totals, so any window's sums are two subtractions."""
 
-    __slots__ = ("base_qty", "base_quote", "cum_qty", "cum_quote", "qtys", "quotes", "start", "times")
+    __slots__ = ("base_qty", "base_quote", "cached", "cached_at", "cum_qty", "cum_quote", "qtys", "quotes", "start",
+                 "times")
 
     def __init__(self) -> None:
         self.times: list[int] = []
@@ -221,8 +233,11 @@ class VwapWindow:
         self.base_quote = 0  # running totals before entry 0 (entries dropped by compaction)
         self.base_qty = 0
         self.start = 0  # entries before it are out of every future window
+        self.cached_at: int | None = None  # average(cached_at) == cached, until the next record
+        self.cached = 0
 
     def record(self, ts_ms: int, quote: int, qty: int) -> None:
+        self.cached_at = None
         times = self.times
         if times:
             if ts_ms < times[-1]:  # a clock that stepped back: keep the times sorted
@@ -250,14 +265,20 @@ class VwapWindow:
 
     def average(self, now_ms: int) -> int:
         """VWAP of the entries newer than ``now_ms`` - 5 minutes, 0 when there are none."""
+        if now_ms == self.cached_at:  # orders of one moment ask again and again
+            return self.cached
         times = self.times
         i = bisect_right(times, now_ms - AVG_PRICE_WINDOW_MS, self.start)
         if i == len(times):
-            return 0
-        before_quote = self.cum_quote[i - 1] if i else self.base_quote
-        before_qty = self.cum_qty[i - 1] if i else self.base_qty
-        qty = self.cum_qty[-1] - before_qty
-        return (self.cum_quote[-1] - before_quote) * UNITS_PER_ONE // qty if qty else 0
+            average = 0
+        else:
+            before_quote = self.cum_quote[i - 1] if i else self.base_quote
+            before_qty = self.cum_qty[i - 1] if i else self.base_qty
+            qty = self.cum_qty[-1] - before_qty
+            average = (self.cum_quote[-1] - before_quote) * UNITS_PER_ONE // qty if qty else 0
+        self.cached_at = now_ms
+        self.cached = average
+        return average
 
     def entries(self) -> list[list[int]]:
         """The entries still inside some future window, for snapshots."""

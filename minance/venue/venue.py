@@ -27,13 +27,15 @@ log = logging.getLogger("minance.venue")
 
 JOURNAL_FILE = "journal.db"
 _UNIT = Decimal("0.00000001")
+# Public trades kept per symbol: ~5 h of the tape's one trade a second, and snapshots of ~20 MB for six symbols.
+PUBLIC_TRADES_KEPT = 20_000
 
 Listener = Callable[[list], None]
 
 
 def open_engine(journal: Journal, specs: dict[str, SymbolSpec] = DEFAULT_SYMBOLS) -> tuple[Exchange, int]:
     """Latest snapshot + every journalled command after it; returns the engine and how many were replayed."""
-    engine = Exchange(specs)
+    engine = Exchange(specs, keep_trades=PUBLIC_TRADES_KEPT)
     snapshot = journal.latest_snapshot()
     after = 0
     if snapshot is not None:

@@ -15,7 +15,7 @@ def _rate(bps: int) -> str:
 def account(req: Request, ctx) -> dict:
     key = req.key
     assert key is not None
-    acct = ctx.store.get_account(key.account_id)
+    acct = ctx.accounts.by_id(key.account_id)
     omit_zero = req.boolean("omitZeroBalances")
     now = ctx.clock.now_ms()
     balances = [

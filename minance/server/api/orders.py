@@ -35,7 +35,6 @@ from minance.engine import (
     Result,
     legacy_oco,
 )
-from minance.engine.placement import Rejected, parse_order
 from minance.engine.responses import (
     cancel_all_response,
     cancel_replace_data,
@@ -46,7 +45,6 @@ from minance.engine.responses import (
     order_query,
     order_response,
 )
-from minance.engine.rules import filter_failure
 from minance.server.api import params
 from minance.server.api.params import invalid, limit, symbol, timed
 from minance.server.auth import Security
@@ -164,24 +162,6 @@ def build_new_order(req: Request, ctx, *, now_ms: int | None = None) -> NewOrder
                     stp_mode=stp, response_type=resp, strategy_id=strategy_id, strategy_type=strategy_type)
 
 
-def check_new_order(cmd: NewOrder, ctx) -> None:
-    """Every check POST /order makes before the matching engine (parameter rules, precision, filters), with
-    nothing changed: what /order/test answers. Balances and the book are the engine's business."""
-    sym = ctx.venue.engine.symbols[cmd.symbol]
-    try:
-        spec = parse_order(cmd.side, cmd.type, cmd.time_in_force, cmd.quantity, cmd.quote_order_qty, cmd.price,
-                           cmd.stop_price, cmd.trailing_delta, cmd.client_order_id, cmd.strategy_id,
-                           cmd.strategy_type)
-    except Rejected as rejected:
-        raise rejected.error from None
-    if cmd.stp_mode is not None and cmd.stp_mode not in sym.rules.allowed_stp:
-        raise BinanceError(-1013, "This symbol does not allow the specified self-trade prevention mode.")
-    failed = sym.rules.check(spec.type, spec.is_buy, spec.price, spec.qty, spec.quote_qty, spec.stop, spec.trailing,
-                             sym.avg_price(cmd.ts_ms))
-    if failed:
-        raise filter_failure(failed)
-
-
 async def _submit(ctx, command) -> Result:
     result = await ctx.venue.submit(command)
     if result.error is not None:
@@ -222,26 +202,10 @@ async def cancel_order(req: Request, ctx) -> dict:
     return timed(req, cancel_response(result.reply))
 
 
-def _list_cancel_ids(result: Result) -> dict[int, str]:
-    """The clientOrderId each cancelled order list got for its cancel (generated unless the request named one).
-    The engine's ListReply for a cancel does not carry it; its executionReports do."""
-    ids: dict[int, str] = {}
-    for ev in result.events:
-        if type(ev) is OrderUpdate and ev.cancel_client_order_id and ev.order.order_list_id >= 0:
-            ids.setdefault(ev.order.order_list_id, ev.cancel_client_order_id)
-    return ids
-
-
 async def cancel_open_orders(req: Request, ctx) -> list:
     name = symbol(req)
     result = await _submit(ctx, CancelOpenOrders(_account(req), name, ctx.clock.now_ms()))
-    body = cancel_all_response(result.reply)
-    ids = _list_cancel_ids(result)
-    for item in body:
-        if "orderReports" in item:
-            for report in item["orderReports"]:
-                report["clientOrderId"] = ids.get(item["orderListId"], report["clientOrderId"])
-    return timed(req, body)
+    return timed(req, cancel_all_response(result.reply))
 
 
 def _cancel_replace_orders(req: Request) -> int:
@@ -410,8 +374,7 @@ async def cancel_order_list(req: Request, ctx) -> dict:
     cmd = CancelOrderList(_account(req), name, ctx.clock.now_ms(), order_list_id=list_id,
                           list_client_order_id=list_cid, new_client_order_id=req.text("newClientOrderId"))
     result = await _submit(ctx, cmd)
-    cancel_id = _list_cancel_ids(result).get(result.reply.order_list.order_list_id, "")
-    return timed(req, list_response(result.reply, cancel_client_order_id=cancel_id))
+    return timed(req, list_response(result.reply))
 
 
 # -- queries --------------------------------------------------------------------------------------------------

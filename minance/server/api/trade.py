@@ -1,19 +1,22 @@
 """POST /api/v3/order/test and GET /api/v3/rateLimit/order.
 
 order/test runs exactly the checks of POST /order up to the matching engine (the same parameter parsing and
-command building, then the engine's own parameter rules, precision and filters, read-only) and never submits.
+command building, then the engine's own parameter rules, precision and filters through the read-only
+``Exchange.check_order``) and never submits.
 """
 
 from __future__ import annotations
 
-from minance.server.api.orders import build_new_order, check_new_order
+from minance.server.api.orders import build_new_order
 from minance.server.auth import Security
 from minance.server.endpoints import Endpoint
 from minance.server.request import Request
 
 
 def order_test(req: Request, ctx) -> dict:
-    check_new_order(build_new_order(req, ctx), ctx)
+    error = ctx.venue.engine.check_order(build_new_order(req, ctx))
+    if error is not None:
+        raise error
     if not req.boolean("computeCommissionRates"):
         return {}
     maker_bps, taker_bps = ctx.venue.engine.commission_bps(req.key.account_id)

@@ -109,3 +109,36 @@ def test_cancel_replace_uses_the_released_funds(h):
                          time_in_force="GTC")
     result = h.run(CancelReplace(7, "ETHUSDT", h.tick(), "STOP_ON_FAILURE", new_order, cancel_order_id=oid))
     assert result.ok and h.locked(7, "USDT") == Decimal("950")
+
+
+def _oco_list(h, account=1, cid=None):
+    cmd = NewOco(account, "BTCUSDT", "SELL", Decimal("0.1"), above=OrderLeg("LIMIT_MAKER", price=Decimal("52000")),
+                 below=OrderLeg("STOP_LOSS", stop_price=Decimal("48000")), ts_ms=h.tick(), list_client_order_id=cid)
+    return h.run(cmd).reply.order_list.order_list_id
+
+
+def test_list_cancel_replies_carry_the_cancel_client_id(h):
+    from minance.engine import CancelOrderList
+    from minance.engine.responses import cancel_all_response, list_response
+
+    h.placed(3, "SELL", price="50000", quantity="0.01")
+    h.placed(2, "BUY", price="50000", quantity="0.01")
+    named = h.run(CancelOrderList(1, "BTCUSDT", h.tick(), order_list_id=_oco_list(h), new_client_order_id="bye"))
+    assert named.reply.cancel_client_order_id == "bye" and named.reply.response_type is None
+    assert {r["clientOrderId"] for r in list_response(named.reply)["orderReports"]} == {"bye"}
+    generated = h.run(CancelOrderList(1, "BTCUSDT", h.tick(), order_list_id=_oco_list(h)))
+    events = {u.cancel_client_order_id for u in h.events(generated, OrderUpdate)}
+    assert events == {generated.reply.cancel_client_order_id} and generated.reply.cancel_client_order_id
+    # cancelling one leg cancels the list under the leg's cancel id
+    leg = h.ex.list_orders(1, _oco_list(h))[0].order_id
+    reply = h.cancel(1, order_id=leg, new_client_order_id="leg-cancel").reply
+    assert reply.order_list.cancel_client_order_id == "leg-cancel"
+    # cancel-all: each list under its own generated id, the one its executionReports carry
+    first, second = _oco_list(h), _oco_list(h)
+    result = h.run(CancelOpenOrders(1, "BTCUSDT", h.tick()))
+    by_list = {u.order.order_list_id: u.cancel_client_order_id for u in h.events(result, OrderUpdate)}
+    assert [(x.order_list.order_list_id, x.cancel_client_order_id) for x in result.reply.items] == [
+        (first, by_list[first]), (second, by_list[second])]
+    assert by_list[first] != by_list[second]
+    body = cancel_all_response(result.reply)
+    assert [{r["clientOrderId"] for r in x["orderReports"]} for x in body] == [{by_list[first]}, {by_list[second]}]
