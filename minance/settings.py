@@ -40,6 +40,7 @@ class Settings:
     ws_max_streams: int = 1024  # streams per connection
     ws_lifetime_s: float = 86400.0  # connections are closed after 24 h
     ws_connections_per_5m: int = 300  # connection attempts per IP per 5 minutes
+    ws_linger_ms: float = 5.0  # under load, stream messages are batched over this long (one write each)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
@@ -73,6 +74,7 @@ _ENV_CASTS = {
     "MINANCE_WS_MAX_STREAMS": ("ws_max_streams", int),
     "MINANCE_WS_LIFETIME": ("ws_lifetime_s", float),
     "MINANCE_WS_CONNECTIONS_PER_5M": ("ws_connections_per_5m", int),
+    "MINANCE_WS_LINGER_MS": ("ws_linger_ms", float),
 }
 
 

@@ -37,6 +37,16 @@ def _serve_granian(settings: Settings) -> None:
     server.serve(target_loader=partial(_granian_app, settings), wrap_loader=False)
 
 
+def _command_name() -> str:
+    """How the user can call minance again: plain ``minance`` when it is on PATH, else the path used now."""
+    import shutil
+    import sys
+
+    if shutil.which("minance"):
+        return "minance"
+    return sys.argv[0] if sys.argv[0].endswith("minance") else f"{sys.executable} -m minance"
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from minance.server.admin import TOKEN_FILE
 
@@ -74,9 +84,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"minance serving the Binance Spot API on {url}  (data: {data}, admin token: {data / TOKEN_FILE})",
           flush=True)
     if first_key:
+        exe = _command_name()
         print("Create an account and a first key (in another terminal):\n"
-              f"  minance account create alice --deposit USDT=10000 --deposit BTC=1 --data {data}\n"
-              f"  minance key create --account alice --label bot --permissions reading,spot --json --data {data}",
+              f"  {exe} account create alice --deposit USDT=10000 --deposit BTC=1 --data {data}\n"
+              f"  {exe} key create --account alice --label bot --permissions reading,spot --json --data {data}",
               flush=True)
     if args.server == "granian":
         _serve_granian(settings)

@@ -80,7 +80,7 @@ def test_local_book_from_snapshot_and_diff_stream(server, http, make_creds, stre
             while snapshot["lastUpdateId"] < buffered[0]["U"]:  # 4. snapshot older than the stream: again
                 snapshot = http.get("/api/v3/depth", params={"symbol": SYMBOL, "limit": 5000}).json()
             book = LocalBook(snapshot)
-            deadline = time.monotonic() + (2.5 if stream.endswith("100ms") else 3.5)
+            deadline = time.monotonic() + (1.5 if stream.endswith("100ms") else 2.5)  # market ticks: 1 s
             while time.monotonic() < deadline:  # 5-7. apply the buffered events, then the live ones
                 buffered.append(recv_json(ws))
                 for event in buffered:
@@ -89,7 +89,7 @@ def test_local_book_from_snapshot_and_diff_stream(server, http, make_creds, stre
         finally:
             stop.set()
             flow.join(5)
-        assert book.applied >= 2 and len(placed) >= 10
+        assert book.applied >= 2 and len(placed) >= 3
         for _ in range(20):  # the book is quiet between market ticks: catch it at a snapshot's update id
             current = http.get("/api/v3/depth", params={"symbol": SYMBOL, "limit": 5000}).json()
             while book.update_id < current["lastUpdateId"]:

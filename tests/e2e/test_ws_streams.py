@@ -115,13 +115,13 @@ def test_control_message_errors(server, request_text, code, msg):
 
 def test_more_than_five_messages_a_second_disconnects(server):
     with ws_connect(server, "/ws") as ws:
-        for i in range(6):
+        for i in range(11):  # within a few ms: even across a second boundary, one second gets 6 or more
             ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": i}))
         replies = []
         with pytest.raises(ConnectionClosed) as closed:
             while True:
                 replies.append(recv_json(ws))
-    assert [r["id"] for r in replies] == [0, 1, 2, 3, 4]
+    assert 5 <= len(replies) <= 10 and [r["id"] for r in replies] == list(range(len(replies)))
     assert closed.value.rcvd.code == 1008 and "at most 5 per second" in closed.value.rcvd.reason
 
 
@@ -133,7 +133,6 @@ def test_at_most_1024_streams_per_connection(server):
         assert reply["error"]["code"] == 2 and "1024" in reply["error"]["msg"]
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": names[:1024], "id": 2}))
         assert recv_json(ws) == {"result": None, "id": 2}
-        time.sleep(1)
         ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
         assert len(recv_json(ws)["result"]) == 1024
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 4}))

@@ -62,11 +62,20 @@ def _collect(ws, count: int, timeout: float = 5.0) -> list[dict]:
     return out
 
 
-def _check_order_flow(next_events, http, creds) -> None:
+def until_position(next_event) -> list[dict]:
+    """One command's events: everything up to and including its outboundAccountPosition (a MARKET order may
+    fill at several price levels: one TRADE report each)."""
+    events = [next_event()]
+    while events[-1]["e"] != "outboundAccountPosition":
+        events.append(next_event())
+    return events
+
+
+def _check_order_flow(next_event, http, creds) -> None:
     """A resting LIMIT then its cancel, a MARKET that fills: the events the account's stream must carry."""
     resting = _rest_order(http, creds, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="20000",
                           newClientOrderId="rest-limit")
-    events = next_events(2)
+    events = until_position(next_event)
     assert [(e["e"], e.get("x"), e.get("X")) for e in events] == [
         ("executionReport", "NEW", "NEW"), ("outboundAccountPosition", None, None)]
     new = events[0]
@@ -76,37 +85,41 @@ def _check_order_flow(next_events, http, creds) -> None:
     assert new["w"] is True and new["t"] == -1 and new["z"] == "0.00000000"
     assert events[1]["B"] == [{"a": "USDT", "f": events[1]["B"][0]["f"], "l": "20.00000000"}]
     signed_request(http, "DELETE", "/api/v3/order", creds, {"symbol": "BTCUSDT", "orderId": resting["orderId"]})
-    events = next_events(2)
+    events = until_position(next_event)
     assert [(e["e"], e.get("x"), e.get("X")) for e in events] == [
         ("executionReport", "CANCELED", "CANCELED"), ("outboundAccountPosition", None, None)]
     assert events[0]["C"] == "rest-limit" and events[0]["i"] == resting["orderId"]
     assert events[1]["B"][0]["l"] == "0.00000000"
     filled = _rest_order(http, creds, side="BUY", type="MARKET", quantity="0.001")
-    events = next_events(3)
-    assert [(e["e"], e.get("x"), e.get("X")) for e in events[:2]] == [
-        ("executionReport", "NEW", "NEW"), ("executionReport", "TRADE", "FILLED")]
-    trade = events[1]
-    assert trade["i"] == filled["orderId"] and trade["l"] == "0.00100000" and trade["z"] == "0.00100000"
-    assert trade["L"] == filled["fills"][0]["price"] and trade["t"] == filled["fills"][0]["tradeId"]
-    assert trade["N"] == "BTC" and trade["m"] is False and trade["Z"] == filled["cummulativeQuoteQty"]
-    assert events[2]["e"] == "outboundAccountPosition"
-    assert {b["a"] for b in events[2]["B"]} == {"USDT", "BTC"}
+    events = until_position(next_event)
+    new, trades, position = events[0], events[1:-1], events[-1]
+    assert (new["e"], new["x"], new["X"], new["i"]) == ("executionReport", "NEW", "NEW", filled["orderId"])
+    assert [(t["e"], t["x"]) for t in trades] == [("executionReport", "TRADE")] * len(filled["fills"])
+    assert [t["X"] for t in trades] == ["PARTIALLY_FILLED"] * (len(trades) - 1) + ["FILLED"]
+    for trade, fill in zip(trades, filled["fills"], strict=True):
+        assert (trade["i"], trade["l"], trade["L"], trade["t"]) == (filled["orderId"], fill["qty"], fill["price"],
+                                                                    fill["tradeId"])
+        assert trade["N"] == "BTC" and trade["n"] == fill["commission"] and trade["m"] is False
+    assert trades[-1]["z"] == "0.00100000" and trades[-1]["Z"] == filled["cummulativeQuoteQty"]
+    assert position["e"] == "outboundAccountPosition" and {b["a"] for b in position["B"]} == {"USDT", "BTC"}
 
 
 def test_listen_key_stream(server, http, make_creds):
     creds = make_creds("--permissions", "reading,spot")
     key = assert_ok(key_only(http, "POST", creds))["listenKey"]
     with ws_connect(server, f"/ws/{key}") as ws:
-        _check_order_flow(lambda n: _collect(ws, n), http, creds)
+        _check_order_flow(lambda: recv_json(ws), http, creds)
     with ws_connect(server, f"/stream?streams={key}/btcusdt@bookTicker") as ws:  # combined: the key names it
+
+        def next_user_event() -> dict:
+            while True:
+                msg = recv_json(ws)
+                if msg["stream"] == key:
+                    return msg["data"]
+
         _rest_order(http, creds, side="SELL", type="MARKET", quantity="0.0005")
-        deadline = time.monotonic() + 5
-        user = []
-        while len(user) < 3 and time.monotonic() < deadline:
-            msg = recv_json(ws)
-            if msg["stream"] == key:
-                user.append(msg["data"])
-        assert [e["e"] for e in user] == ["executionReport", "executionReport", "outboundAccountPosition"]
+        user = until_position(next_user_event)
+        assert [e["e"] for e in user[:2]] == ["executionReport", "executionReport"] and len(user) >= 3
 
 
 def test_listen_key_by_subscribe_and_after_close(server, http, make_creds):
@@ -116,8 +129,7 @@ def test_listen_key_by_subscribe_and_after_close(server, http, make_creds):
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": [key], "id": 1}))
         assert recv_json(ws) == {"result": None, "id": 1}
         _rest_order(http, creds, side="SELL", type="MARKET", quantity="0.0005")
-        assert recv_json(ws)["e"] == "executionReport"
-        _collect(ws, 2)
+        assert until_position(lambda: recv_json(ws))[0]["e"] == "executionReport"
         assert_ok(key_only(http, "DELETE", creds, listenKey=key))
         _rest_order(http, creds, side="SELL", type="MARKET", quantity="0.0005")
         with pytest.raises(TimeoutError):  # a closed key's stream is silent
@@ -131,15 +143,12 @@ def test_ws_api_subscription_by_signature(server, http, make_creds):
         assert resp["status"] == 200 and resp["result"] == {"subscriptionId": 0}
         assert api.call("userDataStream.subscribe.signature", signed(creds))["error"]["code"] == -2035
 
-        def next_events(n: int) -> list[dict]:
-            out = []
-            for _ in range(n):
-                msg = api.event(lambda m: True)
-                assert set(msg) == {"subscriptionId", "event"} and msg["subscriptionId"] == 0
-                out.append(msg["event"])
-            return out
+        def next_event() -> dict:
+            msg = api.event(lambda m: True)
+            assert set(msg) == {"subscriptionId", "event"} and msg["subscriptionId"] == 0
+            return msg["event"]
 
-        _check_order_flow(next_events, http, creds)
+        _check_order_flow(next_event, http, creds)
         assert api.call("session.subscriptions")["result"] == [{"subscriptionId": 0}]
         assert api.call("session.status")["result"]["userDataStream"] is True
         assert api.call("userDataStream.unsubscribe", {"subscriptionId": 0})["result"] == {}

@@ -243,7 +243,7 @@ class ApiSession:
                 raise invalid_json()
             try:
                 message = parse_request(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise invalid_json() from None
             if not isinstance(message, dict):
                 raise invalid_json()
@@ -295,8 +295,8 @@ class ApiSession:
         try:
             if len(params) > MAX_PARAMS:
                 raise BinanceError(-1101)
-            ctx.limiter.check_ip(self.ip, weight, now_ms)
             charged = True
+            ctx.limiter.check_ip(self.ip, weight, now_ms)
             cached = self._authenticate(req, spec, params)
             if endpoint is not None:
                 count = endpoint.orders_for(req) if req.key is not None else 0
@@ -421,9 +421,8 @@ class ApiSession:
 
     def logon(self, req: Request, params: dict, cached: CachedKey | None) -> dict:
         assert cached is not None
-        if cached.key.key_type is not KeyType.ED25519:
-            raise AuthRejected(-1002, "denied: session.logon needs an Ed25519 key",
-                               "Only Ed25519 API keys can be used to log on a WebSocket session.")
+        if cached.key.key_type is not KeyType.ED25519:  # Binance verifies logons as Ed25519 only: -1022
+            raise AuthRejected(-1022, "session.logon needs an Ed25519 key")
         if self.logon_key is not None and self.logon_key != cached.key.api_key:
             self._end_logon_subscription()
         self.logon_key = cached.key.api_key

@@ -27,7 +27,7 @@ from minance.engine import BookDelta
 from minance.engine.responses import depth_response, depth_update, trade_event
 from minance.market import tickers
 from minance.market.intervals import DAY_MS, bucket_open, next_open
-from minance.server.ws.protocol import Connection, Msg
+from minance.server.ws.protocol import FLUSHER, Batch, Connection, Msg
 from minance.server.ws.streams import (
     WINDOWS,
     StreamSpec,
@@ -50,32 +50,55 @@ class Subscriber(Protocol):
 
 
 class Topic:
-    """One stream name and its subscribers (in subscription order)."""
+    """One stream name and its subscribers (in subscription order).
 
-    __slots__ = ("_prefix", "name", "spec", "subs")
+    What a topic publishes during one turn of the event loop is handed to each subscriber as one batch when
+    the turn ends (see :class:`~minance.server.ws.protocol.FLUSHER`): a trade costs the same for 1 or 200
+    subscribers, and each subscriber gets one write. Each stream's messages keep their order; messages of
+    different streams on one connection are not ordered among themselves (nor are they on Binance).
+    """
+
+    __slots__ = ("_pending", "_prefix", "name", "spec", "subs")
 
     def __init__(self, spec: StreamSpec) -> None:
         self.spec = spec
         self.name = spec.name
         self.subs: dict[Subscriber, None] = {}
         self._prefix = b'{"stream":' + orjson.dumps(spec.name) + b',"data":'
+        self._pending: list[bytes] = []
 
     def publish(self, payload: object) -> int:
         return self.publish_data(orjson.dumps(payload))
 
     def publish_data(self, raw: bytes) -> int:
-        """One message to every subscriber, serialized and framed once (twice with combined subscribers)."""
-        msg = wrapped = None
+        pending = self._pending
+        pending.append(raw)
+        if len(pending) == 1:
+            try:
+                FLUSHER.mark_topic(self)
+            except RuntimeError:  # no event loop (unit tests): at once
+                self.flush()
+        return len(self.subs)
+
+    def flush(self) -> None:
+        raws, self._pending = self._pending, []
+        if not raws or not self.subs:
+            return
+        plain = wrapped = None
         for sub in self.subs:
             if sub.combined:
                 if wrapped is None:
-                    wrapped = Msg(self._prefix + raw + b"}")
+                    prefix = self._prefix
+                    wrapped = _batch([Msg(prefix + r + b"}") for r in raws])
                 sub.conn.push(wrapped)
             else:
-                if msg is None:
-                    msg = Msg(raw)
-                sub.conn.push(msg)
-        return len(self.subs)
+                if plain is None:
+                    plain = _batch([Msg(r) for r in raws])
+                sub.conn.push(plain)
+
+
+def _batch(msgs: list[Msg]) -> Msg | Batch:
+    return msgs[0] if len(msgs) == 1 else Batch(msgs)
 
 
 class DiffBatch:

@@ -16,7 +16,15 @@ from minance.domain.errors import BinanceError
 from minance.server.ws.api import ApiSession, WsApi
 from minance.server.ws.fanout import StreamHub
 from minance.server.ws.market import StreamSession
-from minance.server.ws.protocol import GOING_AWAY, NORMAL, Connection, ConnectionAttempts, WsLimits, reject_handshake
+from minance.server.ws.protocol import (
+    FLUSHER,
+    GOING_AWAY,
+    NORMAL,
+    Connection,
+    ConnectionAttempts,
+    WsLimits,
+    reject_handshake,
+)
 from minance.server.ws.relay import DurableRelay
 from minance.server.ws.user_stream import UserStreams
 
@@ -32,6 +40,7 @@ class WsGateway:
         self.ctx = ctx
         self.client_ip = client_ip  # (scope, headers) -> the client's address, by the REST rules
         self.limits = WsLimits.from_settings(ctx.settings)
+        FLUSHER.linger_s = max(0.0, ctx.settings.ws_linger_ms / 1000)
         self.attempts = ConnectionAttempts(self.limits.connections_per_5m)
         self.hub = StreamHub(ctx.venue.engine, ctx.venue.history, ctx.clock)
         self.users = UserStreams(ctx.listen_keys, ctx.clock)

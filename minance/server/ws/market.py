@@ -90,6 +90,8 @@ class StreamSession:
                 message = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ControlError(3, json_error_text(exc)) from None
+            except (ValueError, RecursionError):
+                raise ControlError(3, "Invalid JSON: recursion limit exceeded") from None
             if not isinstance(message, dict):
                 raise invalid("expected a JSON object")
             if "method" not in message:

@@ -123,6 +123,7 @@ class Msg:
     """One outgoing JSON message, shared by every connection it goes to: serialized once, framed once."""
 
     __slots__ = ("_frame", "data")
+    count = 1
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -133,31 +134,123 @@ class Msg:
         return cls(orjson.dumps(payload))
 
     @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
     def frame(self) -> bytes:
         frame = self._frame
         if frame is None:
             frame = self._frame = text_frame(self.data)
         return frame
 
+    def parts(self) -> tuple[Msg, ...]:
+        return (self,)
+
+
+class Batch:
+    """Consecutive messages of one stream, queued and written as one unit (still one frame per message)."""
+
+    __slots__ = ("_frame", "count", "msgs", "size")
+
+    def __init__(self, msgs: list[Msg]) -> None:
+        self.msgs = msgs
+        self.count = len(msgs)
+        self.size = sum(len(m.data) for m in msgs)
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = b"".join([m.frame for m in self.msgs])
+        return frame
+
+    def parts(self) -> list[Msg]:
+        return self.msgs
+
 
 class _Flusher:
-    """Writes every connection that got messages during one turn of the event loop, once each."""
+    """Once per turn of the event loop: the streams hand what they published to their subscribers (one batch
+    each), then every connection that got something is written, once.
 
-    def __init__(self) -> None:
+    Under load (the last batch held several messages), stream batches wait up to ``linger_s`` after the
+    previous ones went out, so that a burst of trades costs each subscriber one write instead of one per
+    journal commit; at a quiet pace every message goes at once. Replies and user data (pushed to one
+    connection) never wait.
+    """
+
+    BUSY = 4  # messages in a batch from which the next one lingers
+
+    def __init__(self, linger_s: float = 0.005) -> None:
+        self.linger_s = linger_s
+        self._busy = False
+        self._topics: list = []
         self._dirty: list[Connection] = []
+        self._scheduled = False  # a run is due in this turn of the loop
+        self._timer: asyncio.TimerHandle | None = None  # the streams' next batch is due later
+        self._last_topics = 0.0  # loop time the topics last went out
+        self._owner = None  # the event loop all this belongs to
+
+    def _loop(self):
+        """The running loop (RuntimeError without one: callers fall back); a new loop starts afresh."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._owner:
+            self._owner = loop
+            self._topics, self._dirty, self._scheduled, self._timer = [], [], False, None
+        return loop
+
+    def _schedule(self) -> None:
+        loop = self._loop()
+        if not self._scheduled:
+            loop.call_soon(self._run_soon)
+            self._scheduled = True
+
+    def _linger(self, loop) -> None:
+        if self._timer is None:
+            self._timer = loop.call_at(self._last_topics + self.linger_s, self._run_timer)
+
+    def mark_topic(self, topic) -> None:
+        loop = self._loop()
+        if not self._topics:
+            if not self._busy or loop.time() >= self._last_topics + self.linger_s:
+                self._schedule()
+            else:
+                self._linger(loop)
+        self._topics.append(topic)
 
     def mark(self, conn: Connection) -> None:
-        if not self._dirty:
-            asyncio.get_running_loop().call_soon(self._run)
+        self._schedule()
         self._dirty.append(conn)
 
-    def _run(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        for conn in dirty:
-            conn._flush()
+    def _run_soon(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._work(loop, not self._busy or loop.time() >= self._last_topics + self.linger_s)
+
+    def _run_timer(self) -> None:
+        self._timer = None
+        self._work(asyncio.get_running_loop(), True)
+
+    def _work(self, loop, topics_due: bool) -> None:
+        try:
+            while (topics_due and self._topics) or self._dirty:
+                if topics_due and self._topics:
+                    topics, self._topics = self._topics, []
+                    self._last_topics = loop.time()
+                    self._busy = sum(len(t._pending) for t in topics) >= self.BUSY
+                    topics_due = False  # one batch per stream per linger
+                    for topic in topics:
+                        topic.flush()
+                dirty, self._dirty = self._dirty, []
+                for conn in dirty:
+                    conn._flush()
+            if self._topics:
+                self._linger(loop)
+        finally:
+            self._scheduled = False
 
 
-_FLUSHER = _Flusher()
+FLUSHER = _Flusher()
 
 
 def _direct_protocol(send):
@@ -182,8 +275,8 @@ def _direct_protocol(send):
 class Connection:
     """The sending half of one accepted WebSocket: push (never waits), drop, close; its writer task sends."""
 
-    __slots__ = ("_abort_timer", "_bytes", "_close", "_dirty", "_on_drop", "_proto", "_queue", "_send", "_waiting",
-                 "_wake", "dropped", "finished", "id", "ip", "limits", "open", "path", "sent")
+    __slots__ = ("_abort_timer", "_bytes", "_close", "_count", "_dirty", "_on_drop", "_proto", "_queue", "_send",
+                 "_waiting", "_wake", "dropped", "finished", "id", "ip", "limits", "open", "path", "sent")
 
     def __init__(self, send, ip: str, path: str, limits: WsLimits, *, direct: bool = True) -> None:
         self._send = send
@@ -192,8 +285,9 @@ class Connection:
         self.limits = limits
         self.id = next(_ids)
         self._proto = _direct_protocol(send) if direct else None
-        self._queue: deque[Msg] = deque()
+        self._queue: deque[Msg | Batch] = deque()
         self._bytes = 0
+        self._count = 0
         self._wake = asyncio.Event()
         self._dirty = False  # marked for the flusher (direct path)
         self._waiting = False  # the transport is full: the writer task waits until it drains (direct path)
@@ -217,22 +311,23 @@ class Connection:
         self._on_drop.append(callback)
 
     # -- producers ---------------------------------------------------------------------------------------
-    def push(self, msg: Msg) -> None:
+    def push(self, msg: Msg | Batch) -> None:
         if not self.open:
             return
-        queue = self._queue
-        queue.append(msg)
-        self._bytes += len(msg.data)
+        self._queue.append(msg)
+        self._count += msg.count
+        self._bytes += msg.size
         limits = self.limits
-        if (limits.send_queue and len(queue) > limits.send_queue) or \
+        if (limits.send_queue and self._count > limits.send_queue) or \
                 (limits.send_queue_bytes and self._bytes > limits.send_queue_bytes):
-            self.drop(f"Slow consumer: more than {len(queue) - 1} messages ({self._bytes} bytes) waiting to be sent")
+            self.drop(f"Slow consumer: more than {limits.send_queue} messages or {limits.send_queue_bytes} bytes "
+                      f"waiting to be sent")
             return
         if self._proto is not None:
             if not self._dirty:
                 self._dirty = True
                 try:
-                    _FLUSHER.mark(self)
+                    FLUSHER.mark(self)
                 except RuntimeError:  # no loop (unit tests): the writer task sends
                     self._dirty = False
                     self._wake.set()
@@ -243,7 +338,7 @@ class Connection:
         self.push(Msg.of(payload))
 
     def pending(self) -> int:
-        return len(self._queue)
+        return self._count
 
     # -- the direct path ---------------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -263,15 +358,11 @@ class Connection:
 
     def _write_direct(self) -> None:
         queue = self._queue
-        n = len(queue)
-        if n == 1:
-            data = queue[0].frame
-        else:
-            data = b"".join([m.frame for m in queue])
+        data = queue[0].frame if len(queue) == 1 else b"".join([m.frame for m in queue])
         queue.clear()
-        self._bytes = 0
+        self.sent += self._count
+        self._bytes = self._count = 0
         self._proto.transport.write(data)
-        self.sent += n
 
     # -- ending ------------------------------------------------------------------------------------------
     def drop(self, reason: str) -> None:
@@ -281,7 +372,7 @@ class Connection:
         self.dropped = True
         log.warning("dropping %r: %s", self, reason)
         self._queue.clear()
-        self._bytes = 0
+        self._bytes = self._count = 0
         self._end(POLICY, reason)
 
     def close(self, code: int = NORMAL, reason: str = "") -> None:
@@ -324,10 +415,12 @@ class Connection:
                             self._write_direct()
                 else:
                     while queue:
-                        msg = queue.popleft()
-                        self._bytes -= len(msg.data)
-                        await send({"type": "websocket.send", "text": msg.data.decode()})
-                        self.sent += 1
+                        item = queue.popleft()
+                        self._bytes -= item.size
+                        self._count -= item.count
+                        for msg in item.parts():
+                            await send({"type": "websocket.send", "text": msg.data.decode()})
+                            self.sent += 1
                 if self._close is not None and not queue:
                     code, reason = self._close
                     await send({"type": "websocket.close", "code": code, "reason": reason})
