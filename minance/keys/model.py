@@ -6,6 +6,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from minance.domain.secret import Secret, mask_key
+
 TRADING_AUTHORITY_MS = 30 * 24 * 3600 * 1000  # Binance: trading lapses after 30 days on unrestricted keys
 
 
@@ -34,36 +36,7 @@ ENDPOINT_GROUPS = ("market", "account", "trade", "stream", "wallet")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-
-class Secret:
-    """Holds secret text; prints as asterisks so it cannot leak through repr, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def mask_key(api_key: str) -> str:
-    """A key id shortened for logs and listings: enough to recognise, not enough to use."""
-    clean = "".join(ch for ch in api_key[:64] if ch.isascii() and ch.isalnum())
-    if len(clean) <= 10:
-        return clean[:2] + "…"
-    return f"{clean[:6]}…{clean[-4:]}"
+__all__ = ["ENDPOINT_GROUPS", "ApiKey", "IpNetwork", "KeyStatus", "KeyType", "Permission", "Secret", "mask_key"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from minance.client.signer import KeyKind, Signer, make_signer
 from minance.client.targets import Target, resolve_target
+from minance.domain.secret import Secret, mask_key
 
 __all__ = [
     "DEFAULT_ROTATE_DAYS",
@@ -55,41 +56,12 @@ class BackendUnavailable(VaultError):
     pass
 
 
-class Secret:
-    """Secret text that prints as ``**********``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __reduce__(self):  # never pickled into a log or a cache by accident
-        raise TypeError("a Secret cannot be pickled")
-
-
 class Use(StrEnum):
     READ = "read"  # market data and account reads: the key should not be able to trade
     TRADE = "trade"  # places orders: the key should not be able to withdraw
 
 
-def mask(api_key: str) -> str:
-    """Enough of a key id to recognise it, not enough to use it."""
-    clean = "".join(ch for ch in api_key if ch.isascii() and ch.isalnum())
-    return f"{clean[:6]}…{clean[-4:]}" if len(clean) > 12 else clean[:2] + "…"
+mask = mask_key  # the vault lists profiles with the same masking as the exchange's logs
 
 
 def check_name(name: str) -> str:
