@@ -203,11 +203,8 @@ def test_every_signed_method_with_each_key_type(server, account, make_creds, kin
     assert {x.order_list_id for x in swept if isinstance(x, OrderList)} == open_lists - {oco.order_list_id}
     assert client.open_orders("BTCUSDT") == [] and client.open_order_lists() == []
 
-    # user data stream (legacy listenKey), when this server serves it
-    try:
-        listen_key = client.new_listen_key()
-    except sdk_errors.RequestError:
-        pytest.skip("this server does not serve the listenKey endpoints yet")  # the WebSocket layer adds them
+    # user data stream (legacy listenKey)
+    listen_key = client.new_listen_key()
     assert len(listen_key) >= 32 and client.new_listen_key() == listen_key
     assert client.keepalive_listen_key(listen_key) is None
     assert client.close_listen_key(listen_key) is None

@@ -300,7 +300,9 @@ class Connection:
         self.sent = 0
 
     def __repr__(self) -> str:
-        return f"Connection#{self.id}({self.ip} {self.path})"
+        # only the route: /ws/<listenKey> carries a credential to a private stream, which must not reach a log
+        route = self.path.lstrip("/").split("/", 1)[0]
+        return f"Connection#{self.id}({self.ip} /{route})"
 
     @property
     def direct(self) -> bool:
