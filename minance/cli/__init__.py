@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minance.cli import accounts, keys, serve, trading, vault
+from minance.cli import accounts, console, keys, serve, trading, vault
 from minance.cli.common import CliError
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(sub)
     vault.register(sub)
     trading.register(sub)
+    console.register(sub)
     return parser
 
 

@@ -83,6 +83,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     lock.publish(url)
     print(f"minance serving the Binance Spot API on {url}  (data: {data}, admin token: {data / TOKEN_FILE})",
           flush=True)
+    print(f"Web console: {url}/  (sign in with the admin token, or a one-time link: "
+          f"{_command_name()} console link --data {data})", flush=True)
     if first_key:
         exe = _command_name()
         print("Create an account and a first key (in another terminal):\n"

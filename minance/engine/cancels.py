@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minance.domain.errors import MSG_EITHER_PARAM, BinanceError, illegal
+from minance.domain.errors import BinanceError, Err, illegal
 from minance.domain.orders import (
     CancelReplaceMode,
     CancelRestrictions,
@@ -27,14 +27,12 @@ ST_NEW = OrderStatus.NEW
 ST_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 
 _new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
-MSG_UNKNOWN = "Unknown order sent."
-MSG_RESTRICTED = "Order was not canceled due to cancel restrictions."
 _RESTRICTIONS = {m.value: m for m in CancelRestrictions}
 _MODES = {m.value: m for m in CancelReplaceMode}
 
 
 def _unknown() -> Rejected:
-    return Rejected(BinanceError(-2011, MSG_UNKNOWN))
+    return Rejected(Err.CANCEL_REJECTED())
 
 
 def _restrictions(value) -> CancelRestrictions | None:
@@ -42,7 +40,7 @@ def _restrictions(value) -> CancelRestrictions | None:
         return None
     wanted = _member(_RESTRICTIONS, value)
     if wanted is None:
-        raise Rejected(BinanceError(-1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED."))
+        raise Rejected(Err.INVALID_CANCEL_RESTRICTIONS())
     return wanted
 
 
@@ -51,14 +49,14 @@ class CancelsMixin:
                                restrictions) -> Order:
         self._symbol(symbol)
         if order_id is None and orig_cid is None:
-            raise Rejected(BinanceError.format(-1102, MSG_EITHER_PARAM, "orderId", "origClientOrderId"))
+            raise Rejected(Err.EITHER_PARAM(first="orderId", second="origClientOrderId"))
         wanted = None if restrictions is None else _restrictions(restrictions)
         acct = self.accounts.get(account_id)
         o = self._lookup_order(acct, symbol, order_id, orig_cid)
         if o is None or not o.is_open:
             raise _unknown()
         if wanted is not None and o.status is not (ST_NEW if wanted is ONLY_NEW else ST_PARTIALLY_FILLED):
-            raise Rejected(BinanceError(-2011, MSG_RESTRICTED))
+            raise Rejected(Err.CANCEL_RESTRICTED())
         return o
 
     def _lookup_order(self, acct: AccountState | None, symbol: str, order_id: int | None,
@@ -133,11 +131,11 @@ class CancelsMixin:
     def _cmd_cancel_order_list(self, cmd: CancelOrderList) -> ListReply:
         self._symbol(cmd.symbol)
         if cmd.order_list_id is None and cmd.list_client_order_id is None:
-            raise Rejected(BinanceError.format(-1102, MSG_EITHER_PARAM, "orderListId", "listClientOrderId"))
+            raise Rejected(Err.EITHER_PARAM(first="orderListId", second="listClientOrderId"))
         acct = self.accounts.get(cmd.account_id)
         lst = self._lookup_list(acct, cmd.symbol, cmd.order_list_id, cmd.list_client_order_id)
         if lst is None or not lst.is_open:
-            raise Rejected(BinanceError(-2011, "Order list does not exist."))
+            raise Rejected(Err.NO_SUCH_ORDER_LIST())
         cid = self._cancel_client_id(acct, cmd.symbol, cmd.new_client_order_id)
         return self._cancel_list(lst, cid)
 
@@ -175,10 +173,10 @@ class CancelsMixin:
     def _cmd_cancel_replace(self, cmd: CancelReplace) -> CancelReplaceReply:
         mode = _member(_MODES, cmd.mode)
         if mode is None:
-            raise Rejected(BinanceError(-1130, "Data sent for parameter 'cancelReplaceMode' is not valid."))
+            raise Rejected(Err.INVALID_PARAM_DATA(name="cancelReplaceMode"))
         new = cmd.new_order
         if type(new) is not NewOrder or new.symbol != cmd.symbol or new.account_id != cmd.account_id:
-            raise Rejected(BinanceError(-1128))
+            raise Rejected(Err.OPTIONAL_PARAMS_BAD_COMBO())
         # a malformed request changes nothing: judged before the cancel, as a whole
         self._symbol(cmd.symbol)
         check_order_enums(new)
@@ -191,7 +189,7 @@ class CancelsMixin:
         except Rejected as rejected:
             cancel = rejected.error
             if mode is STOP_ON_FAILURE:
-                self._result.error = BinanceError(-2022, "Order cancel-replace failed.")
+                self._result.error = Err.CANCEL_REPLACE_FAILED()
                 return CancelReplaceReply("FAILURE", "NOT_ATTEMPTED", cancel, None)
         else:
             cancel = self._cancel(o, cid)
@@ -203,7 +201,7 @@ class CancelsMixin:
         cancel_ok = not isinstance(cancel, BinanceError)
         new_ok = not isinstance(new_order, BinanceError)
         if not (cancel_ok and new_ok):
-            self._result.error = (BinanceError(-2021, "Order cancel-replace partially failed.", http_status=409)
-                                  if cancel_ok or new_ok else BinanceError(-2022, "Order cancel-replace failed."))
+            self._result.error = (Err.CANCEL_REPLACE_PARTIALLY_FAILED() if cancel_ok or new_ok
+                                  else Err.CANCEL_REPLACE_FAILED())
         return CancelReplaceReply("SUCCESS" if cancel_ok else "FAILURE", "SUCCESS" if new_ok else "FAILURE",
                                   cancel, new_order)

@@ -35,6 +35,8 @@ __all__ = [
     "SetCommission",
     "Withdraw",
     "legacy_oco",
+    "MarketMove",
+    "SetLiquidity",
 ]
 
 
@@ -207,8 +209,38 @@ class CancelOrderList:
     new_client_order_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SetLiquidity:
+    """Give ``symbol`` a virtual maker ladder (see :mod:`minance.engine.market`) whose fills settle against
+    ``account_id``: ``levels`` per side, ``spacing_bps`` apart, the touch ``spread_bps`` wide, level i worth
+    ``first_notional × (growth_permille/1000)^i`` of quote. ``depth_events``: publish its changes as book diffs."""
+
+    symbol: str
+    account_id: int
+    ts_ms: int
+    spread_bps: int = 2
+    spacing_bps: int = 1
+    levels: int = 20
+    first_notional: Decimal = Decimal(10000)
+    growth_permille: int = 1200
+    depth_events: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MarketMove:
+    """Walk ``symbol``'s reference price along ``path`` (prices in 1e-8 units, in order): resting orders the
+    path reaches fill at their limit, stops see every point. ``print_qty`` prints one tape trade at the last
+    point; ``fill_cap`` caps the base quantity of resting orders filled per point (a volume cap)."""
+
+    symbol: str
+    ts_ms: int
+    path: tuple[int, ...]
+    print_qty: Decimal | None = None
+    fill_cap: Decimal | None = None
+
+
 Command = (Deposit | Withdraw | SetCommission | NewOrder | CancelOrder | CancelOpenOrders | CancelReplace | NewOco
-           | NewOto | NewOtoco | CancelOrderList)
+           | NewOto | NewOtoco | CancelOrderList | SetLiquidity | MarketMove)
 
 
 def legacy_oco(account_id: int, symbol: str, side: Side, quantity: Decimal, price: Decimal, stop_price: Decimal | None,

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import Err
 from minance.domain.orders import (
     ALGO_TYPES,
     ExecutionType,
@@ -81,7 +81,6 @@ REJ_NONE = RejectReason.NONE
 _new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (hot path)
 _new_object = object.__new__
 _UPDATE_FIELD = {name: i for i, name in enumerate(OrderUpdate._fields)}
-MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
 
 
 class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesMixin, SnapshotsMixin):
@@ -201,8 +200,7 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
             raise Rejected(err)
         units = to_units(value)
         if units is None or units <= 0:
-            raise Rejected(BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, "
-                                               "or malformed."))
+            raise Rejected(Err.MANDATORY_PARAM(name=name))
         return units
 
     def _cmd_deposit(self, cmd: Deposit) -> BalanceDelta:
@@ -219,7 +217,7 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
         cells = self.ledger.cells.get(cmd.account_id, {})
         cell = cells.get(cmd.asset)
         if cell is None or cell.free < amount:
-            raise Rejected(BinanceError(-2010, MSG_INSUFFICIENT))
+            raise Rejected(Err.INSUFFICIENT_BALANCE())
         self.ledger.withdraw(cell, amount)
         event = BalanceDelta(cmd.account_id, cmd.asset, -amount, cmd.ts_ms)
         self._events.append(event)
@@ -227,7 +225,7 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
 
     def _cmd_set_commission(self, cmd: SetCommission) -> None:
         if not (0 <= cmd.maker_bps <= 10_000 and 0 <= cmd.taker_bps <= 10_000):
-            raise Rejected(BinanceError(-1130, "Data sent for parameter 'commission' is not valid."))
+            raise Rejected(Err.INVALID_PARAM_DATA(name="commission"))
         acct = self.account(cmd.account_id)
         acct.maker_bps = cmd.maker_bps
         acct.taker_bps = cmd.taker_bps

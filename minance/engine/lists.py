@@ -12,7 +12,7 @@ pending legs the account cannot pay for, are REJECTED; a pending stop already me
 
 from __future__ import annotations
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import Err
 from minance.domain.orders import (
     STOP_TYPES,
     ContingencyType,
@@ -32,7 +32,6 @@ from minance.engine.events import ListReply, ListStatus
 from minance.engine.ledger import Reservation
 from minance.engine.placement import (
     _SIDES,
-    MSG_DUPLICATE,
     OrderSpec,
     Rejected,
     _member,
@@ -67,7 +66,6 @@ ST_FILLED = OrderStatus.FILLED
 ST_NEW = OrderStatus.NEW
 ST_PENDING_NEW = OrderStatus.PENDING_NEW
 
-MSG_OCO_PRICES = "The relationship of the prices for the orders is not correct."
 _LOSS = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 _PROFIT = frozenset({OrderType.LIMIT_MAKER, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT})
 _WORKING_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER})
@@ -76,7 +74,7 @@ _WORKING_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER})
 def _side(value) -> Side:
     side = _member(_SIDES, value)
     if side is None:
-        raise Rejected(BinanceError(-1117))
+        raise Rejected(Err.INVALID_SIDE())
     return side
 
 
@@ -88,7 +86,7 @@ def _leg_spec(leg: OrderLeg, side, quantity) -> OrderSpec:
 def _check_oco_shape(side: Side, above: OrderSpec, below: OrderSpec) -> None:
     loss, profit = (below, above) if side is SELL else (above, below)
     if loss.type not in _LOSS or profit.type not in _PROFIT:
-        raise Rejected(BinanceError(-1128))
+        raise Rejected(Err.OPTIONAL_PARAMS_BAD_COMBO())
 
 
 class ListsMixin:
@@ -97,13 +95,13 @@ class ListsMixin:
                         specs: list[OrderSpec]) -> None:
         cids = [s.client_order_id for s in specs if s.client_order_id]
         if len(set(cids)) != len(cids):
-            raise Rejected(BinanceError(-2010, MSG_DUPLICATE))
+            raise Rejected(Err.DUPLICATE_ORDER())
         for cid in cids:
             self._check_client_id(acct, sym.symbol, cid)
         if list_cid is not None and acct is not None:
             other = acct.list_client_ids.get(sym.symbol, {}).get(list_cid)
             if other is not None and other.is_open:
-                raise Rejected(BinanceError(-2010, MSG_DUPLICATE))
+                raise Rejected(Err.DUPLICATE_ORDER())
 
     def _oco_need(self, specs: list[OrderSpec], sym: SymbolState) -> int:
         return max(self._lock_need(s, sym, s.qty) for s in specs)
@@ -194,7 +192,7 @@ class ListsMixin:
         else:
             ok = limit_price < stop_price and (not last or limit_price < last < stop_price)
         if not ok:
-            raise Rejected(BinanceError(-2010, MSG_OCO_PRICES))
+            raise Rejected(Err.OCO_PRICES())
 
     def _cmd_new_oto(self, cmd: NewOto) -> ListReply:
         return self._place_oto(cmd, [_leg_spec(cmd.pending, None, None)])
@@ -210,9 +208,9 @@ class ListsMixin:
         sym = self._symbol(cmd.symbol)
         working = _leg_spec(cmd.working, None, None)
         if working.type not in _WORKING_TYPES:
-            raise Rejected(BinanceError(-1128))
+            raise Rejected(Err.OPTIONAL_PARAMS_BAD_COMBO())
         if any(s.type is MARKET and s.quote_qty for s in pending):
-            raise Rejected(BinanceError(-1128))
+            raise Rejected(Err.OPTIONAL_PARAMS_BAD_COMBO())
         stp = self._stp(cmd.stp_mode, sym)
         resp = self._list_response_type(cmd.response_type)
         avg = self._avg(sym, cmd.avg_price)

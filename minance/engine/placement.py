@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-from minance.domain.errors import MSG_EITHER_PARAM, BinanceError, illegal, mandatory
+from minance.domain.errors import BinanceError, Err, illegal, mandatory
 from minance.domain.orders import (
     LIMIT_PRICE_TYPES,
     STOP_TYPES,
@@ -63,10 +63,6 @@ _RESP = {m.value: m for m in ResponseType}
 _DEFAULT_RESP = {t: default_response_type(t) for t in OrderType}
 _CLIENT_ID = re.compile(r"[a-zA-Z0-9_-]{1,36}")
 CLIENT_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
-MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
-MSG_DUPLICATE = "Duplicate order sent."
-MSG_WOULD_TAKE = "Order would immediately match and take."
-MSG_WOULD_TRIGGER = "Order would trigger immediately."
 
 
 def _member(table: dict, value):
@@ -79,11 +75,11 @@ def _member(table: dict, value):
 
 
 def _bad_stp() -> Rejected:
-    return Rejected(BinanceError(-1130, "Data sent for parameter 'selfTradePreventionMode' is not valid."))
+    return Rejected(Err.INVALID_PARAM_DATA(name="selfTradePreventionMode"))
 
 
 def _bad_response_type() -> Rejected:
-    return Rejected(BinanceError(-1130, "Data sent for parameter 'newOrderRespType' is not valid."))
+    return Rejected(Err.INVALID_PARAM_DATA(name="newOrderRespType"))
 
 
 def check_order_enums(cmd: NewOrder) -> None:
@@ -92,11 +88,11 @@ def check_order_enums(cmd: NewOrder) -> None:
     For commands that must not change anything before their new order is known to be well formed
     (cancelReplace cancels first)."""
     if _member(_SIDES, cmd.side) is None:
-        raise Rejected(BinanceError(-1117))
+        raise Rejected(Err.INVALID_SIDE())
     if _member(_TYPES, cmd.type) is None:
-        raise Rejected(BinanceError(-1116))
+        raise Rejected(Err.INVALID_ORDER_TYPE())
     if cmd.time_in_force is not None and _member(_TIFS, cmd.time_in_force) is None:
-        raise Rejected(BinanceError(-1115))
+        raise Rejected(Err.INVALID_TIF())
     if cmd.stp_mode is not None and _member(_STPS, cmd.stp_mode) is None:
         raise _bad_stp()
     if cmd.response_type is not None and _member(_RESP, cmd.response_type) is None:
@@ -110,7 +106,7 @@ class Rejected(Exception):
 
 
 def _not_required(name: str) -> Rejected:
-    return Rejected(BinanceError(-1106, f"Parameter '{name}' sent when not required."))
+    return Rejected(Err.PARAM_SENT_NOT_REQUIRED(name=name))
 
 
 class OrderSpec(NamedTuple):
@@ -145,7 +141,7 @@ def _units(name: str, value) -> int:
     if units is None:
         units = to_units(value) if isinstance(value, Decimal) else to_units(Decimal(str(value)))
         if units is None:
-            raise Rejected(BinanceError(-1111, f"Parameter '{name}' has too much precision."))
+            raise Rejected(Err.TOO_MUCH_PRECISION(name=name))
         if len(_UNITS_CACHE) > 50_000:
             _UNITS_CACHE.clear()
         _UNITS_CACHE[value] = units
@@ -163,21 +159,21 @@ def parse_order(side, order_type, tif, quantity, quote_qty, price, stop_price, t
         side_v, type_v = _member(_SIDES, side), _member(_TYPES, order_type)
         tif_v = None if tif is None else _member(_TIFS, tif)
     if side_v is None:
-        raise Rejected(BinanceError(-1117))
+        raise Rejected(Err.INVALID_SIDE())
     if type_v is None:
-        raise Rejected(BinanceError(-1116))
+        raise Rejected(Err.INVALID_ORDER_TYPE())
     if tif is not None and tif_v is None:
-        raise Rejected(BinanceError(-1115))
+        raise Rejected(Err.INVALID_TIF())
     if type_v in _NEEDS_TIF:
         if tif_v is None:
             raise Rejected(mandatory("timeInForce"))
     elif tif_v is not None and type_v is not MARKET:
-        raise Rejected(BinanceError(-1114))
+        raise Rejected(Err.TIF_NOT_REQUIRED())
     if type_v is MARKET:
         if quantity is None and quote_qty is None:
-            raise Rejected(BinanceError.format(-1102, MSG_EITHER_PARAM, "quantity", "quoteOrderQty"))
+            raise Rejected(Err.EITHER_PARAM(first="quantity", second="quoteOrderQty"))
         if quantity is not None and quote_qty is not None:
-            raise Rejected(BinanceError(-1128))
+            raise Rejected(Err.OPTIONAL_PARAMS_BAD_COMBO())
     else:
         if quantity is None:
             raise Rejected(mandatory("quantity"))
@@ -190,7 +186,7 @@ def parse_order(side, order_type, tif, quantity, quote_qty, price, stop_price, t
         raise _not_required("price")
     if type_v in STOP_TYPES:
         if stop_price is None and trailing_delta is None:
-            raise Rejected(BinanceError.format(-1102, MSG_EITHER_PARAM, "stopPrice", "trailingDelta"))
+            raise Rejected(Err.EITHER_PARAM(first="stopPrice", second="trailingDelta"))
     elif stop_price is not None:
         raise _not_required("stopPrice")
     elif trailing_delta is not None:
@@ -221,7 +217,7 @@ class PlacementMixin:
     def _symbol(self, symbol: str) -> SymbolState:
         sym = self.symbols.get(symbol)
         if sym is None:
-            raise Rejected(BinanceError(-1121))
+            raise Rejected(Err.BAD_SYMBOL())
         touched = self._touched_symbols
         if sym not in touched:
             touched.append(sym)
@@ -234,8 +230,7 @@ class PlacementMixin:
         if value is None:
             raise _bad_stp()
         if value not in sym.rules.allowed_stp:
-            raise Rejected(BinanceError(-1013, "This symbol does not allow the specified self-trade prevention "
-                                               "mode."))
+            raise Rejected(Err.STP_MODE_NOT_ALLOWED())
         return value
 
     def _response_type(self, value, order_type: OrderType) -> ResponseType:
@@ -274,7 +269,7 @@ class PlacementMixin:
             return
         other = acct.client_ids.get(symbol, {}).get(cid)
         if other is not None and other.is_open:
-            raise Rejected(BinanceError(-2010, MSG_DUPLICATE))
+            raise Rejected(Err.DUPLICATE_ORDER())
 
     def _check_engine_rules(self, spec: OrderSpec, sym: SymbolState) -> None:
         """LIMIT_MAKER must not take; a stop must not be met already."""
@@ -285,9 +280,9 @@ class PlacementMixin:
             else:
                 crosses = bool(book.bid_keys) and spec.price <= book.best_bid()
             if crosses:
-                raise Rejected(BinanceError(-2010, MSG_WOULD_TAKE))
+                raise Rejected(Err.WOULD_TAKE())
         elif spec.type in STOP_TYPES and would_trigger(spec.type, spec.is_buy, spec.stop, sym.last_price):
-            raise Rejected(BinanceError(-2010, MSG_WOULD_TRIGGER))
+            raise Rejected(Err.WOULD_TRIGGER())
 
     @staticmethod
     def _lock_need(spec: OrderSpec, sym: SymbolState, qty: int) -> int:
@@ -311,7 +306,7 @@ class PlacementMixin:
         cell = acct.cells.get(asset) if acct is not None else None
         free = cell.free if cell is not None else 0
         if free < need:
-            raise Rejected(BinanceError(-2010, MSG_INSUFFICIENT))
+            raise Rejected(Err.INSUFFICIENT_BALANCE())
 
     # placement ------------------------------------------------------------------------------------------
     def _new_order_obj(self, spec: OrderSpec, sym: SymbolState, acct: AccountState, stp: StpMode,
@@ -340,7 +335,7 @@ class PlacementMixin:
             raise TypeError(f"not a NewOrder: {command!r}")
         sym = self.symbols.get(command.symbol)
         if sym is None:
-            return BinanceError(-1121)
+            return Err.BAD_SYMBOL()
         try:
             self._order_checks(command, sym, command.ts_ms)
         except Rejected as rejected:
@@ -361,8 +356,7 @@ class PlacementMixin:
             if stp is None:
                 raise _bad_stp()
             if stp not in rules.allowed_stp:
-                raise Rejected(BinanceError(-1013, "This symbol does not allow the specified self-trade prevention "
-                                                   "mode."))
+                raise Rejected(Err.STP_MODE_NOT_ALLOWED())
         rt = cmd.response_type
         resp = _DEFAULT_RESP[spec.type] if rt is None else self._response_type(rt, spec.type)
         if cmd.avg_price is None:
@@ -379,7 +373,7 @@ class PlacementMixin:
         symbol = cmd.symbol
         sym = self.symbols.get(symbol)  # self._symbol(symbol), inlined
         if sym is None:
-            raise Rejected(BinanceError(-1121))
+            raise Rejected(Err.BAD_SYMBOL())
         touched = self._touched_symbols
         if sym not in touched:
             touched.append(sym)
@@ -410,7 +404,7 @@ class PlacementMixin:
             need = self._lock_need(spec, sym, qty)
         cell = acct.cells.get(sym.quote if is_buy else sym.base) if acct is not None else None
         if cell is None or cell.free < need:
-            raise Rejected(BinanceError(-2010, MSG_INSUFFICIENT))
+            raise Rejected(Err.INSUFFICIENT_BALANCE())
         # nothing below declines the order; self._new_order_obj(spec, sym, acct, stp, qty), inlined
         if not cid:  # self._next_client_id(acct, symbol), its common case inlined
             seq = self.next_client_seq

@@ -23,7 +23,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from minance.domain.account import Balance
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err
 from minance.domain.orders import (
     MyTrade,
     OrderListView,
@@ -83,6 +83,7 @@ _created_ms = attrgetter("created_ms")
 _trade_id = attrgetter("trade_id")
 _time_ms = attrgetter("time_ms")
 _agg_id = attrgetter("agg_id")
+_transaction_ms = attrgetter("transaction_ms")
 
 
 def _row_trade_id(row: tuple) -> int:
@@ -139,18 +140,18 @@ def _aggregate(trades: Iterable[Trade], limit: int) -> list[AggTrade]:
 
 
 def _no_order() -> BinanceError:
-    return BinanceError(-2013, "Order does not exist.")
+    return Err.NO_SUCH_ORDER()
 
 
 def _archived() -> BinanceError:
-    return BinanceError(-2026)
+    return Err.ORDER_ARCHIVED()
 
 
 class QueriesMixin:
     def _sym(self, symbol: str) -> SymbolState:
         sym = self.symbols.get(symbol)
         if sym is None:
-            raise BinanceError(-1121)
+            raise Err.BAD_SYMBOL()
         return sym
 
     def _acct(self, account_id: int) -> AccountState | None:
@@ -222,7 +223,7 @@ class QueriesMixin:
                     if cand is not None and (lst is None or cand.order_list_id > lst.order_list_id):
                         lst = cand
         if lst is None:
-            raise BinanceError(-2011, "Order list does not exist.")
+            raise Err.NO_SUCH_ORDER_LIST()
         return lst.view()
 
     def all_order_lists(self, account_id: int, from_id: int | None = None, start_ms: int | None = None,
@@ -231,7 +232,7 @@ class QueriesMixin:
         lists = sorted(acct.lists.values(), key=lambda x: x.order_list_id) if acct else []
         if from_id is not None:
             return [x.view() for x in lists if x.order_list_id >= from_id][:limit]
-        return [x.view() for x in _window(lists, [x.transaction_ms for x in lists], start_ms, end_ms, limit)]
+        return [x.view() for x in _window(lists, _transaction_ms, start_ms, end_ms, limit)]
 
     def open_order_lists(self, account_id: int) -> list[OrderListView]:
         acct = self._acct(account_id)
@@ -243,7 +244,7 @@ class QueriesMixin:
         acct = self._acct(account_id)
         lst = acct.lists.get(order_list_id) if acct else None
         if lst is None:
-            raise BinanceError(-2011, "Order list does not exist.")
+            raise Err.NO_SUCH_ORDER_LIST()
         return [o.view() for o in lst.legs]
 
     # balances and fees ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err
 from minance.domain.orders import UNITS_PER_ONE, OrderType, StpMode, to_units
 from minance.market.symbols import STP_MODES, SymbolSpec
 
@@ -184,7 +184,7 @@ def rules_for(spec: SymbolSpec) -> SymbolRules:
 
 
 def filter_failure(name: str) -> BinanceError:
-    return BinanceError(-1013, f"Filter failure: {name}")
+    return Err.FILTER_FAILURE(filter=name)
 
 
 def precision_error(name: str, value: Decimal | None) -> BinanceError | None:
@@ -194,4 +194,4 @@ def precision_error(name: str, value: Decimal | None) -> BinanceError | None:
     """
     if value is None or to_units(value) is not None:
         return None
-    return BinanceError(-1111, f"Parameter '{name}' has too much precision.")
+    return Err.TOO_MUCH_PRECISION(name=name)

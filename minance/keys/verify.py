@@ -17,13 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from minance.domain.errors import (
-    MSG_DUPLICATE_PARAM,
-    MSG_TIMESTAMP_AHEAD,
-    BinanceError,
-    illegal,
-    mandatory,
-)
+from minance.domain.errors import Err, illegal, mandatory
 from minance.keys.model import KeyType
 
 RECV_WINDOW_DEFAULT_MS = 5000
@@ -69,7 +63,7 @@ def extract_signed_payload(raw_query: bytes, raw_body: bytes) -> SignedPayload:
     body, b_sigs = _strip_signature(raw_body)
     sigs = q_sigs + b_sigs
     if len(sigs) > 1:
-        raise BinanceError(-1101, MSG_DUPLICATE_PARAM)
+        raise Err.DUPLICATE_PARAM()
     signature = None
     if sigs:
         try:
@@ -97,10 +91,10 @@ def parse_recv_window_us(raw: str | None) -> int:
         raise illegal("recvWindow", DECIMAL_RANGE)
     whole, frac = match.group(1), match.group(3) or ""
     if len(frac.rstrip("0")) > 3:
-        raise BinanceError.format(-1111, "Parameter '%s' has too much precision.", "recvWindow")
+        raise Err.TOO_MUCH_PRECISION(name="recvWindow")
     micros = int(whole) * 1000 + int((frac + "000")[:3])
     if micros > RECV_WINDOW_MAX_MS * 1000:
-        raise BinanceError(-1131)
+        raise Err.BAD_RECV_WINDOW()
     return micros
 
 
@@ -109,9 +103,9 @@ def check_timing(timestamp_raw: str | None, recv_window_raw: str | None, now_us:
     recv_us = parse_recv_window_us(recv_window_raw)
     ts_us = parse_timestamp_us(timestamp_raw)
     if ts_us >= now_us + FUTURE_TOLERANCE_US:
-        raise BinanceError(-1021, MSG_TIMESTAMP_AHEAD)
+        raise Err.TIMESTAMP_AHEAD()
     if now_us - ts_us > recv_us:
-        raise BinanceError(-1021)
+        raise Err.INVALID_TIMESTAMP()
 
 
 class Verifier:

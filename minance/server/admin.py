@@ -17,6 +17,7 @@ import orjson
 from minance.accounts import RESERVED_PREFIX, AccountError, parse_amount, parse_asset
 from minance.domain.wallet import deposit_record
 from minance.engine import Deposit
+from minance.engine.responses import my_trade, order_query
 from minance.keys.model import KeyType
 from minance.keys.sealing import create_private_file
 from minance.keys.service import (
@@ -31,6 +32,7 @@ from minance.keys.service import (
 
 TOKEN_FILE = "admin.token"  # noqa: S105 - a file name, not a token
 MAX_ADMIN_BODY = 64 * 1024
+MAX_PAGE = 500  # rows per page of activity, alerts and trades
 
 
 def load_admin_token(data_dir: Path) -> str:
@@ -51,19 +53,29 @@ def _activity_json(rec) -> dict:
             "note": rec.note}
 
 
-def _alert_json(alert) -> dict:
-    return {"id": alert.id, "time": alert.ts_ms, "kind": alert.kind.value, "detail": alert.detail}
+def _alert_json(alert, masked: str | None = None) -> dict:
+    out = {"id": alert.id, "time": alert.ts_ms, "kind": alert.kind.value, "detail": alert.detail}
+    if masked is not None:
+        out["apiKey"] = masked
+    return out
+
+
+def _page_limit(query: dict, default: int = 50) -> int:
+    return max(1, min(MAX_PAGE, int(query.get("limit", default))))
 
 
 class AdminApi:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.token = load_admin_token(ctx.settings.data_dir)
+        self.links: Any = None  # the console's one-time sign-in links (server/console), set by the app
 
     async def handle(self, method: str, path: str, raw_query: bytes, headers: dict[str, str],
-                     receive) -> tuple[int, Any]:
+                     receive, *, via_session: bool = False) -> tuple[int, Any]:
+        """``via_session``: the console already checked the browser's session cookie and CSRF token."""
         try:
-            self._check_token(headers)
+            if not via_session:
+                self._check_token(headers)
             body = await self._json_body(receive)
             query = {k: v[-1] for k, v in parse_qs(raw_query.decode("latin-1")).items()}
             result = await self._dispatch(method, [p for p in path.split("/")[2:] if p], query, body)
@@ -194,8 +206,44 @@ class AdminApi:
                 return [_activity_json(r) for r in records]
             case ("GET", ["alerts"]):
                 key_id = ctx.keys.resolve(query["key"]).id if "key" in query else None
-                return [_alert_json(a) for a in ctx.store.alerts(key_id, int(query.get("since", 0)))]
+                alerts = ctx.store.alerts(key_id, int(query.get("since", 0)), _page_limit(query, 100),
+                                          kind=query.get("kind") or None,
+                                          before_id=int(query["before"]) if query.get("before") else None)
+                return [_alert_json(a, self._masked(a.key_id)) for a in alerts]
+            case ("GET", ["activity"]):  # every key's requests, newest first, one keyset page at a time
+                return self._activity_page(query)
+            case ("GET", ["accounts", name, "orders"]):
+                account = ctx.accounts.get(name)
+                return [order_query(v) for v in ctx.venue.engine.open_orders(account.id)]
+            case ("GET", ["accounts", name, "trades"]):  # the most recent trades over all (or one) symbols
+                account, limit = ctx.accounts.get(name), _page_limit(query)
+                engine = ctx.venue.engine
+                symbols = [query["symbol"].upper()] if query.get("symbol") else list(engine.symbols)
+                trades = [my_trade(t) for s in symbols for t in engine.my_trades(account.id, s, limit=limit)]
+                return sorted(trades, key=lambda t: (t["time"], t["id"]), reverse=True)[:limit]
+            case ("POST", ["console", "link"]) if self.links is not None:
+                return {"path": f"/console/link/{self.links.create()}", "expiresInSeconds": int(self.links.ttl_s)}
         raise AdminError(404, -1000, f"Path /admin/{'/'.join(parts)}, Method: {method} is invalid")
+
+    def _masked(self, key_id: int | None) -> str | None:
+        key = self.ctx.store.get_key(key_id) if key_id is not None else None
+        return key.masked if key is not None else None
+
+    def _activity_page(self, query: dict) -> dict:
+        """Filters: key (api key), outcome (ok | error | a code), ip, from / to (ms); ``before`` is the previous
+        page's ``next`` (keyset paging: every page costs the same however deep)."""
+        key_id = self.ctx.keys.resolve(query["key"]).id if query.get("key") else None
+        outcome = query.get("outcome") or None
+        if outcome is not None and outcome not in ("ok", "error"):
+            outcome = int(outcome)
+        limit = _page_limit(query)
+        rows = self.ctx.store.activity_page(
+            key_id=key_id, ip=query.get("ip") or None, outcome=outcome,
+            since_ms=int(query["from"]) if query.get("from") else None,
+            until_ms=int(query["to"]) if query.get("to") else None,
+            before_id=int(query["before"]) if query.get("before") else None, limit=limit)
+        return {"rows": [{"id": row_id, **_activity_json(r)} for row_id, r in rows],
+                "next": rows[-1][0] if len(rows) == limit else None}
 
     @staticmethod
     def _key_type(value: Any) -> KeyType:

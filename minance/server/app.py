@@ -22,6 +22,8 @@ from minance.server import admin
 from minance.server.api import all_routes
 from minance.server.api.orders import first_fills_listener
 from minance.server.auth import Security
+from minance.server.console import ConsoleWeb
+from minance.server.console.web import SECURITY_HEADERS
 from minance.server.context import Context
 from minance.server.endpoints import Routes
 from minance.server.request import MAX_BODY_BYTES, Request, parse_params
@@ -65,6 +67,8 @@ class MinanceApp:
         self.routes = routes or all_routes()
         self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in ctx.settings.trusted_proxies)
         self._admin = admin.AdminApi(ctx)
+        self._console = ConsoleWeb(self._admin.token)  # the web console: pages, sign-in, cookie route to /admin
+        self._admin.links = self._console.links  # POST /admin/console/link makes one-time sign-in links
         self._ws = WsGateway(ctx, self.routes, self.client_ip)  # streams and the WebSocket API, same port
         ctx.venue.subscribe(first_fills_listener(ctx))  # ORDERS: a first fill releases its order's count
 
@@ -124,10 +128,18 @@ class MinanceApp:
         path: str = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         ip = self.client_ip(scope, headers)
+        if path == "/" or path == "/console" or path.startswith("/console/"):
+            await self._console.handle(method, path, headers, ip, receive, send)
+            return
         if path.startswith("/admin/") or path == "/admin":
+            # the console's session cookie (+ CSRF token on writes) stands in for the bearer token
+            access = False if "authorization" in headers else self._console.admin_access(method, headers)
+            if isinstance(access, tuple):
+                await self._send(send, access[0], orjson.dumps(access[1]), [])
+                return
             status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
-                                                    receive)
-            await self._send(send, status, orjson.dumps(body), [])
+                                                    receive, via_session=access)
+            await self._send(send, status, orjson.dumps(body), list(SECURITY_HEADERS) if access else [])
             return
 
         endpoint = self.routes.match(method, path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from minance.domain.errors import MSG_IP_BANNED, MSG_ORDER_LIMIT, MSG_RAW_LIMIT, MSG_WEIGHT_LIMIT, BinanceError
+from minance.domain.errors import BinanceError, Err, ErrorSpec
 
 _UNIT_MS = {"SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 _LETTER = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
@@ -103,11 +103,11 @@ class RateLimiter:
         for counter in self._raw:
             if counter.add(ip, 1, now_ms) > counter.limit.limit and self.enforce:
                 self._strike(ip, counter, now_ms)
-                raise self._limit_error(counter, now_ms, MSG_RAW_LIMIT, -1003)
+                raise self._limit_error(counter, now_ms, Err.RAW_REQUEST_LIMIT)
         for counter in self._weight:
             if counter.add(ip, weight, now_ms) > counter.limit.limit and self.enforce:
                 self._strike(ip, counter, now_ms)
-                raise self._limit_error(counter, now_ms, MSG_WEIGHT_LIMIT, -1003)
+                raise self._limit_error(counter, now_ms, Err.WEIGHT_LIMIT)
 
     def refund_ip(self, ip: str, weight: int, now_ms: int) -> None:
         """Successful order calls cost no weight (Binance, since 2026-04)."""
@@ -133,21 +133,19 @@ class RateLimiter:
     @staticmethod
     def _ban_error(until_ms: int, now_ms: int) -> BinanceError:
         retry = max(1, -(-(until_ms - now_ms) // 1000))
-        return BinanceError.format(-1003, MSG_IP_BANNED, until_ms, http_status=418,
-                                   headers={"Retry-After": str(retry)})
+        return Err.IP_BANNED(until=until_ms, headers={"Retry-After": str(retry)})
 
     @staticmethod
-    def _limit_error(counter: _Counter, now_ms: int, template: str, code: int) -> BinanceError:
+    def _limit_error(counter: _Counter, now_ms: int, spec: ErrorSpec) -> BinanceError:
         retry = max(1, -(-counter.reset_in_ms(now_ms) // 1000))
-        return BinanceError.format(code, template, counter.limit.limit, counter.limit.per, http_status=429,
-                                   headers={"Retry-After": str(retry)})
+        return spec(limit=counter.limit.limit, per=counter.limit.per, headers={"Retry-After": str(retry)})
 
     # -- ORDERS per account --------------------------------------------------------------------
     def check_orders(self, account_id: int, count: int, now_ms: int) -> dict[str, int]:
         """Count new orders for an account; raise 429 (-1015) when a window is full."""
         for counter in self._orders:
             if self.enforce and counter.used(account_id, now_ms) + count > counter.limit.limit:
-                raise self._limit_error(counter, now_ms, MSG_ORDER_LIMIT, -1015)
+                raise self._limit_error(counter, now_ms, Err.ORDER_LIMIT)
         return {c.limit.suffix: c.add(account_id, count, now_ms) for c in self._orders}
 
     def release_orders(self, account_id: int, count: int, now_ms: int) -> None:

@@ -7,13 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import unquote_to_bytes
 
-from minance.domain.errors import (
-    MSG_DUPLICATE_PARAM,
-    MSG_NOT_GREATER,
-    BinanceError,
-    illegal,
-    mandatory,
-)
+from minance.domain.errors import BinanceError, Err, illegal, mandatory
 from minance.keys.model import ApiKey
 from minance.keys.verify import DECIMAL_RANGE, INT_RANGE
 
@@ -24,7 +18,6 @@ MAX_BODY_BYTES = 64 * 1024
 _NAME_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
 _INT_RE = re.compile(r"[0-9]{1,20}")
 _DECIMAL_RE = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
-_ILLEGAL = BinanceError(-1100)
 
 
 def _parse_pairs(raw: bytes) -> dict[str, str]:
@@ -39,11 +32,11 @@ def _parse_pairs(raw: bytes) -> dict[str, str]:
             name = unquote_to_bytes(name_b.replace(b"+", b" ")).decode("utf-8")
             value = unquote_to_bytes(value_b.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
-            raise BinanceError(-1100) from None
+            raise Err.ILLEGAL_CHARS() from None
         if not _NAME_RE.fullmatch(name):
-            raise BinanceError(-1100)
+            raise Err.ILLEGAL_CHARS()
         if name in out:
-            raise BinanceError(-1101, MSG_DUPLICATE_PARAM)
+            raise Err.DUPLICATE_PARAM()
         out[name] = value
     return out
 
@@ -51,11 +44,11 @@ def _parse_pairs(raw: bytes) -> dict[str, str]:
 def parse_params(raw_query: bytes, raw_body: bytes) -> dict[str, str]:
     """Query string and form body merged; on a clash the query string wins (Binance's rule)."""
     if len(raw_query) > MAX_QUERY_BYTES or len(raw_body) > MAX_BODY_BYTES:
-        raise BinanceError(-1101)
+        raise Err.TOO_MANY_PARAMETERS()
     params = _parse_pairs(raw_body)
     params.update(_parse_pairs(raw_query))
     if len(params) > MAX_PARAMS:
-        raise BinanceError(-1101)
+        raise Err.TOO_MANY_PARAMETERS()
     return params
 
 
@@ -90,7 +83,7 @@ class Request:
             raise illegal(name, INT_RANGE)
         number = int(value)
         if maximum is not None and number > maximum:
-            raise BinanceError.format(-1102, MSG_NOT_GREATER, name, maximum)
+            raise Err.NOT_GREATER(name=name, maximum=maximum)
         return number
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
@@ -107,7 +100,7 @@ class Request:
             return default
         lowered = value.lower()
         if lowered not in ("true", "false"):
-            raise BinanceError.format(-1130, "Data sent for parameter '%s' is not valid.", name)
+            raise Err.INVALID_PARAM_DATA(name=name)
         return lowered == "true"
 
     def enum(self, name: str, allowed: tuple[str, ...], error_code: int, *, required: bool = False,
@@ -116,7 +109,7 @@ class Request:
         if value is None:
             return default
         if value not in allowed:
-            raise BinanceError(error_code)
+            raise BinanceError.of(error_code)
         return value
 
     def time(self, ms: int | None) -> int | None:

@@ -55,6 +55,14 @@ _SCHEMA = [
         withdraw_order_id TEXT, wallet_type INTEGER NOT NULL, transfer_type INTEGER NOT NULL, info TEXT NOT NULL);
     CREATE INDEX transfers_by_account ON transfers (account_id, kind, time_ms);
     """,
+    # version 3: the console's activity pages, newest first by id (keyset); an index on a column also orders by
+    # rowid, so key and ip filters page without a sort, and the time index turns a time range into an id range
+    """
+    CREATE INDEX activity_by_key_id ON activity (key_id);
+    CREATE INDEX activity_by_ip ON activity (ip);
+    CREATE INDEX activity_by_time ON activity (ts_ms);
+    CREATE INDEX alerts_by_kind ON alerts (kind);
+    """,
 ]
 
 _TRANSFER_COLUMNS = (
@@ -277,11 +285,52 @@ class SqliteStore:
                 f"latency_us, note FROM activity WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [ActivityRecord(*r) for r in reversed(rows)]
 
-    def alerts(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100) -> list[Alert]:
+    def activity_page(self, *, key_id: int | None = None, ip: str | None = None, outcome: str | int | None = None,
+                      since_ms: int | None = None, until_ms: int | None = None, before_id: int | None = None,
+                      limit: int = 50) -> list[tuple[int, ActivityRecord]]:
+        """One page of the activity log, newest first, with each row's id (the next page's ``before_id``).
+        ``outcome``: "ok" (code 0), "error" (any other code) or one error code."""
+        where: list[str] = []
+        args: list = []
+        for column, value in (("key_id", key_id), ("ip", ip)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if outcome == "ok":
+            where.append("code = 0")
+        elif outcome == "error":
+            where.append("code != 0")
+        elif outcome is not None:
+            where.append("code = ?")
+            args.append(int(outcome))
+        with self._lock:
+            if since_ms is not None:  # a time bound becomes an id bound too, so the scan starts where it should
+                where += ["ts_ms >= ?", "id >= COALESCE((SELECT MIN(id) FROM activity WHERE ts_ms >= ?), 0)"]
+                args += [since_ms, since_ms]
+            if until_ms is not None:
+                where += ["ts_ms <= ?", "id <= COALESCE((SELECT MAX(id) FROM activity WHERE ts_ms <= ?), 0)"]
+                args += [until_ms, until_ms]
+            if before_id is not None:
+                where.append("id < ?")
+                args.append(before_id)
+            rows = self._conn.execute(
+                "SELECT id, ts_ms, key_id, key_masked, account_id, ip, method, path, code, http_status, weight, "
+                f"latency_us, note FROM activity {'WHERE ' + ' AND '.join(where) if where else ''} "
+                "ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [(r[0], ActivityRecord(*r[1:])) for r in rows]
+
+    def alerts(self, key_id: int | None = None, since_ms: int = 0, limit: int = 100, *, kind: str | None = None,
+               before_id: int | None = None) -> list[Alert]:
         where, args = "ts_ms >= ?", [since_ms]
         if key_id is not None:
             where += " AND key_id = ?"
             args.append(key_id)
+        if kind is not None:
+            where += " AND kind = ?"
+            args.append(kind)
+        if before_id is not None:
+            where += " AND id < ?"
+            args.append(before_id)
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT id, ts_ms, key_id, account_id, kind, detail FROM alerts WHERE {where} "

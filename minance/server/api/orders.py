@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from minance.domain.errors import MSG_EITHER_PARAM, BinanceError, mandatory
+from minance.domain.errors import MSG_EITHER_PARAM, BinanceError, Err, mandatory
 from minance.domain.orders import (
     CancelReplaceMode,
     CancelRestrictions,
@@ -46,7 +46,7 @@ from minance.engine.responses import (
     order_response,
 )
 from minance.server.api import params
-from minance.server.api.params import invalid, limit, symbol, timed
+from minance.server.api.params import invalid, limit, long_int, symbol, timed
 from minance.server.auth import Security
 from minance.server.endpoints import Endpoint
 from minance.server.request import Request
@@ -116,10 +116,11 @@ def _resp(req: Request) -> ResponseType | None:
 
 
 def _strategy(req: Request, prefix: str = "") -> tuple[int | None, int | None]:
-    strategy_id = req.integer(f"{prefix}StrategyId" if prefix else "strategyId")
+    strategy_id = long_int(req, f"{prefix}StrategyId" if prefix else "strategyId")
     strategy_type = req.integer(f"{prefix}StrategyType" if prefix else "strategyType")
     if strategy_type is not None and strategy_type < MIN_STRATEGY_TYPE:
-        raise BinanceError(-1134, "strategyType was less than 1000000.")
+        raise Err.BAD_STRATEGY_TYPE()
+    long_int(req, f"{prefix}StrategyType" if prefix else "strategyType", minimum=MIN_STRATEGY_TYPE)
     return strategy_id, strategy_type
 
 
@@ -150,7 +151,7 @@ def build_new_order(req: Request, ctx, *, now_ms: int | None = None) -> NewOrder
     quote_qty = req.decimal("quoteOrderQty")
     price = req.decimal("price")
     stop_price = req.decimal("stopPrice")
-    trailing = req.integer("trailingDelta")
+    trailing = long_int(req, "trailingDelta")
     strategy_id, strategy_type = _strategy(req)
     stp = _stp(req)
     resp = _resp(req)
@@ -176,7 +177,7 @@ async def new_order(req: Request, ctx) -> dict:
 
 
 def _order_ids(req: Request, id_name: str = "orderId", cid_name: str = "origClientOrderId"):
-    order_id = req.integer(id_name)
+    order_id = long_int(req, id_name)
     orig = req.text(cid_name)
     if order_id is None and orig is None:
         raise BinanceError.format(-1102, MSG_EITHER_PARAM, cid_name, id_name)
@@ -267,7 +268,7 @@ def _leg(req: Request, prefix: str, *, side_qty: bool = False, oco: bool = False
     _no_iceberg(req, f"{prefix}IcebergQty")
     _no_peg(req, prefix)
     return OrderLeg(order_type, price=req.decimal(f"{prefix}Price"), stop_price=req.decimal(f"{prefix}StopPrice"),
-                    trailing_delta=req.integer(f"{prefix}TrailingDelta"),
+                    trailing_delta=long_int(req, f"{prefix}TrailingDelta"),
                     time_in_force=_enum(req, f"{prefix}TimeInForce", _TIFS, -1115),
                     client_order_id=req.text(f"{prefix}ClientOrderId"), strategy_id=strategy_id,
                     strategy_type=strategy_type, side=side, quantity=quantity)
@@ -323,7 +324,7 @@ async def new_legacy_oco(req: Request, ctx) -> dict:
     quantity = req.decimal("quantity", required=True)
     price = req.decimal("price", required=True)
     stop_price = req.decimal("stopPrice")
-    trailing = req.integer("trailingDelta")
+    trailing = long_int(req, "trailingDelta")
     if stop_price is None and trailing is None:
         raise BinanceError.format(-1102, MSG_EITHER_PARAM, "stopPrice", "trailingDelta")
     stop_limit_price = req.decimal("stopLimitPrice")
@@ -367,7 +368,7 @@ async def new_otoco(req: Request, ctx) -> dict:
 
 async def cancel_order_list(req: Request, ctx) -> dict:
     name = symbol(req)
-    list_id = req.integer("orderListId")
+    list_id = long_int(req, "orderListId")
     list_cid = req.text("listClientOrderId")
     if list_id is None and list_cid is None:
         raise BinanceError.format(-1102, MSG_EITHER_PARAM, "orderListId", "listClientOrderId")
@@ -395,7 +396,7 @@ def _open_orders_weight(req: Request) -> int:
 
 def all_orders(req: Request, ctx) -> list:
     name = symbol(req)
-    order_id = req.integer("orderId")
+    order_id = long_int(req, "orderId")
     start, end = params.time_window(req)
     n = limit(req, LIST_DEFAULT, LIST_MAX)
     rows = ctx.venue.engine.all_orders(_account(req), name, order_id=order_id, start_ms=start, end_ms=end, limit=n)
@@ -410,8 +411,8 @@ _MY_TRADES_COMBOS = frozenset({frozenset(), frozenset({"orderId"}), frozenset({"
 
 def my_trades(req: Request, ctx) -> list:
     name = symbol(req)
-    order_id = req.integer("orderId")
-    from_id = req.integer("fromId")
+    order_id = long_int(req, "orderId")
+    from_id = long_int(req, "fromId")
     start, end = params.time_window(req)
     n = limit(req, LIST_DEFAULT, LIST_MAX)
     sent = {k for k, v in (("orderId", order_id), ("fromId", from_id), ("startTime", start), ("endTime", end))
@@ -428,7 +429,7 @@ def _my_trades_weight(req: Request) -> int:
 
 
 def get_order_list(req: Request, ctx) -> dict:
-    list_id = req.integer("orderListId")
+    list_id = long_int(req, "orderListId")
     orig = req.text("origClientOrderId")
     if list_id is None and orig is None:
         raise BinanceError.format(-1102, MSG_EITHER_PARAM, "orderListId", "origClientOrderId")
@@ -436,7 +437,7 @@ def get_order_list(req: Request, ctx) -> dict:
 
 
 def all_order_lists(req: Request, ctx) -> list:
-    from_id = req.integer("fromId")
+    from_id = long_int(req, "fromId")
     start, end = params.time_window(req)
     if from_id is not None and (start is not None or end is not None):
         raise params.bad_combo()

@@ -104,6 +104,19 @@ def limit(req: Request, default: int, maximum: int, *, clamp: bool = False) -> i
     return value
 
 
+# Binance's integer parameters are Java longs: a value past them is an illegal parameter (-1100), never a 500,
+# and never a number the journal cannot encode. Every integer a trading or query handler reads goes through here.
+LONG_MAX = 2**63 - 1
+
+
+def long_int(req: Request, name: str, *, minimum: int = 0, required: bool = False) -> int | None:
+    """An integer parameter within ``minimum``…2^63-1; out of range → -1100 naming the legal range."""
+    value = req.integer(name, required=required)
+    if value is not None and not minimum <= value <= LONG_MAX:
+        raise illegal(name, f"{minimum} - {LONG_MAX}")
+    return value
+
+
 def lenient_int(req: Request, name: str, default: int) -> int:
     """For weight functions, which run before validation: never raises."""
     value = req.params.get(name, "")
@@ -112,8 +125,8 @@ def lenient_int(req: Request, name: str, default: int) -> int:
 
 def time_window(req: Request, *, max_ms: int | None = DAY_MS) -> tuple[int | None, int | None]:
     """``startTime``/``endTime``; more than ``max_ms`` apart → -1127."""
-    start = req.integer("startTime")
-    end = req.integer("endTime")
+    start = long_int(req, "startTime")
+    end = long_int(req, "endTime")
     if start is not None and end is not None:
         if max_ms is not None and end - start > max_ms:
             raise BinanceError.format(-1127, "More than %s hours between startTime and endTime.",

@@ -129,3 +129,22 @@ def test_vwap_window_slides_and_compacts():
     expected_prices = [(i % 7 + 1) * 100 for i in range(4700, 5000)]  # the last 300 seconds
     assert window.average(4999 * 1000) == sum(expected_prices) * 10**8 // len(expected_prices)
     assert window.average(10**9) == 0
+
+
+def test_every_time_window_query_takes_start_and_end(h):
+    """Issue 9: allOrderList with startTime answered 500 (bisect was handed a list as its key)."""
+    from minance.engine import NewOco, OrderLeg
+
+    h.placed(3, "SELL", price="50000", quantity="0.01")
+    h.placed(1, "BUY", price="50000", quantity="0.01")
+    cmd = NewOco(1, "BTCUSDT", "SELL", Decimal("0.001"), above=OrderLeg("LIMIT_MAKER", price=Decimal("52000")),
+                 below=OrderLeg("STOP_LOSS", stop_price=Decimal("48000")), ts_ms=h.tick())
+    lid = h.run(cmd).reply.order_list.order_list_id
+    windows = [(0, None), (None, 2**63), (0, 2**63), (2**63, None), (None, 0), (2**63 + 1, 2**64)]
+    for start, end in windows:
+        everything = start in (0, None) and end in (2**63, None)
+        lists = [x.order_list_id for x in h.ex.all_order_lists(1, start_ms=start, end_ms=end)]
+        assert lists == ([lid] if everything else [])
+        assert bool(h.ex.all_orders(1, "BTCUSDT", start_ms=start, end_ms=end)) is everything
+        assert bool(h.ex.my_trades(1, "BTCUSDT", start_ms=start, end_ms=end)) is everything
+        assert bool(h.ex.agg_trades("BTCUSDT", start_ms=start, end_ms=end)) is everything
