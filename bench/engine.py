@@ -5,11 +5,18 @@ spread over 500 accounts on BTCUSDT. The same stream also runs through a minimal
 book (below, no ledger, no events, no validation) as a reference for what the data structure alone costs.
 Prints the median of 3 runs of each: orders/s and p50/p99 latency per command.
 
+Then the pauses at scale (issue 9 §6): the same mix over a book that already holds ``--resting`` (100,000)
+resting orders, once with CPython's default collector settings and once with the server's policy
+(``venue/collector.py``: freeze after load, raised thresholds, periodic re-freeze). For each: throughput,
+p50/p99/p99.9 and the worst command latency (the longest pause a request could see), and the collector's
+own worst pause and share of the time (measured with ``gc.callbacks``). Last, what a snapshot of that engine
+costs the event loop: encoded on the loop (as before) versus forked (``venue/snapshotter.py``).
+
 The pre-built command stream (200,000 command objects a server never holds at once) is moved out of the
 cyclic GC's reach with ``gc.freeze()`` before timing, so the collections the engine's own allocations cause
 do not also rescan the harness's input; ``--no-freeze`` measures the old way.
 
-    .venv/bin/python bench/engine.py [--orders 200000] [--no-freeze]
+    .venv/bin/python bench/engine.py [--orders 200000] [--no-freeze] [--resting 100000 | --resting 0]
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from collections import deque
 from decimal import Decimal
 
 from minance.engine import CancelOrder, Deposit, Exchange, NewOrder
+from minance.venue.collector import CollectorPolicy
+from minance.venue.snapshotter import BackgroundSnapshots
 
 ACCOUNTS = 500  # enough that no account reaches MAX_NUM_ORDERS (200 per symbol)
 MID = 5_000_000  # cents: 50,000.00
@@ -226,6 +235,101 @@ def run_reference(stream: list[tuple]) -> tuple[float, list[int]]:
     return time.perf_counter() - start, lat
 
 
+# pauses at 100k resting orders --------------------------------------------------------------------------------
+RESTING_ACCOUNTS = range(10_001, 11_001)  # 1,000 accounts of 100 resting orders each (MAX_NUM_ORDERS is 200)
+
+
+def resting_exchange(n: int, seed: int = 11) -> Exchange:
+    """``fresh_exchange`` plus ``n`` GTC limit orders 5–300 USDT away from the mix's prices: they rest all along."""
+    ex = fresh_exchange()
+    rng = random.Random(seed)
+    for acct in RESTING_ACCOUNTS:
+        ex.handle(Deposit(acct, "USDT", Decimal(10**9), 0))
+        ex.handle(Deposit(acct, "BTC", Decimal(10**5), 0))
+    accounts = list(RESTING_ACCOUNTS)
+    for i in range(n):
+        is_buy = i % 2 == 0
+        away = rng.randrange(500, 30_000)
+        price = Decimal(MID - away if is_buy else MID + away).scaleb(-2)
+        result = ex.handle(NewOrder(accounts[i % len(accounts)], "BTCUSDT", "BUY" if is_buy else "SELL", "LIMIT", 0,
+                                    quantity=Decimal(rng.randrange(11, 200)).scaleb(-5), price=price,
+                                    time_in_force="GTC", stp_mode="NONE"))
+        assert result.error is None, result.error
+    return ex
+
+
+class GcPauses:
+    """Every collection's duration, from ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.pauses: list[int] = []
+        self._started = 0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter_ns()
+        else:
+            self.pauses.append(time.perf_counter_ns() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        gc.callbacks.remove(self)
+
+
+def _pct(ordered: list[int], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
+
+
+def run_at_scale(commands: list, resting: int, policy: CollectorPolicy | None) -> Exchange:
+    ex = resting_exchange(resting)
+    gc.collect()
+    if policy is not None:
+        policy.install()
+    handle = ex.handle
+    clock = time.perf_counter_ns
+    lat = [0] * len(commands)
+    with GcPauses() as collections:
+        start = time.perf_counter()
+        for i, cmd in enumerate(commands):
+            t0 = clock()
+            handle(cmd)
+            if policy is not None:
+                policy.on_command()  # what the venue does after every journalled command
+            lat[i] = clock() - t0
+        secs = time.perf_counter() - start
+    if policy is not None:
+        policy.release()
+    ordered = sorted(lat)
+    gc_worst = max(collections.pauses, default=0) / 1e6
+    gc_share = sum(collections.pauses) / 1e9 / secs * 100
+    name = "server GC policy (freeze, thresholds)" if policy else "CPython default GC"
+    print(f"  {name:<38} {len(commands) / secs:>9,.0f} orders/s   p50 {_pct(ordered, 0.5):6.1f} µs"
+          f"   p99 {_pct(ordered, 0.99):7.1f} µs   p99.9 {_pct(ordered, 0.999):8.1f} µs"
+          f"   worst {ordered[-1] / 1e6:6.1f} ms")
+    print(f"  {'':<38} GC: {len(collections.pauses)} collections, worst {gc_worst:.1f} ms, "
+          f"{gc_share:.1f}% of the time")
+    return ex
+
+
+def snapshot_costs(ex: Exchange) -> None:
+    t0 = time.perf_counter()
+    data = ex.snapshot()
+    inline = time.perf_counter() - t0
+    stored: list[int] = []
+    snapshots = BackgroundSnapshots(lambda seq, state: stored.append(len(state)))
+    t0 = time.perf_counter()
+    assert snapshots.take(1, ex.snapshot)
+    loop_pause = time.perf_counter() - t0
+    assert snapshots.wait(120)
+    written = time.perf_counter() - t0
+    assert stored == [len(data)], "the forked snapshot must be the same state"
+    print(f"  snapshot of {len(data) / 1e6:.1f} MB: on the loop {inline * 1000:,.0f} ms;"
+          f" forked: loop pause {loop_pause * 1000:.1f} ms, handed to the journal after {written * 1000:,.0f} ms")
+
+
 def summarize(name: str, runs: list[tuple[float, list[int]]], n: int) -> None:
     rates = [n / secs for secs, _ in runs]
     p50 = [statistics.quantiles(lat, n=100)[49] for _, lat in runs]
@@ -238,6 +342,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--resting", type=int, default=100_000,
+                        help="resting orders for the pause measurements (0: skip them)")
     parser.add_argument("--no-gc", action="store_true", help="disable the cyclic GC while timing (an upper bound)")
     parser.add_argument("--no-freeze", action="store_true",
                         help="leave the pre-built command stream to the cyclic GC (every collection rescans it)")
@@ -265,6 +371,12 @@ def main() -> None:
     summarize("minance engine (ledger, fees, events, filters)", engine_runs, args.orders)
     summarize("reference: minimal price-level book", reference_runs, args.orders)
     print(f"engine rejections: {rejected} (the stream is built to be fully valid)")
+    if args.resting:
+        gc.unfreeze()  # from here on the collector sees what a server sees
+        print(f"\nthe same {args.orders:,} commands over {args.resting:,} resting orders:")
+        run_at_scale(commands, args.resting, None)
+        ex = run_at_scale(commands, args.resting, CollectorPolicy())
+        snapshot_costs(ex)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class Settings:
     speed: str = "1"  # market replay pace: 1 = real time, N = N× faster
     market_clock: str = "live"  # live | manual (tests step it through the admin API)
     klines_dir: str | None = None  # Binance public-data kline files to replay instead of the synthetic feed
+    klines_keep_dates: bool = False  # replay the files at their own dates (default: shifted to around now)
     seed: int = 0  # the synthetic feed's seed
     market: bool = True  # run the market maker and tape
     tick_ms: int = 1000  # market maker re-quote period (wall time)
@@ -41,6 +42,12 @@ class Settings:
     ws_lifetime_s: float = 86400.0  # connections are closed after 24 h
     ws_connections_per_5m: int = 300  # connection attempts per IP per 5 minutes
     ws_linger_ms: float = 5.0  # under load, stream messages are batched over this long (one write each)
+    # HTTP connections (uvicorn; server/guard.py): a request's headers must arrive within the first timeout (also
+    # counted from the connection's opening), its body within the second; 0 = no timeout. Each client IP may keep
+    # this many connections open (WebSockets included; 0 = no cap); one more is answered 429 and closed.
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 30.0
+    connections_per_ip: int = 512
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
@@ -64,6 +71,7 @@ _ENV_CASTS = {
     "MINANCE_SPEED": ("speed", str),
     "MINANCE_MARKET_CLOCK": ("market_clock", str),
     "MINANCE_KLINES": ("klines_dir", str),
+    "MINANCE_KLINES_KEEP_DATES": ("klines_keep_dates", lambda v: v.lower() not in ("0", "false", "no", "off")),
     "MINANCE_SEED": ("seed", int),
     "MINANCE_DURABLE": ("durable", lambda v: v.lower() not in ("0", "false", "no", "off")),
     "MINANCE_WS_PING_INTERVAL": ("ws_ping_interval_s", float),
@@ -75,6 +83,9 @@ _ENV_CASTS = {
     "MINANCE_WS_LIFETIME": ("ws_lifetime_s", float),
     "MINANCE_WS_CONNECTIONS_PER_5M": ("ws_connections_per_5m", int),
     "MINANCE_WS_LINGER_MS": ("ws_linger_ms", float),
+    "MINANCE_HTTP_HEADER_TIMEOUT": ("http_header_timeout_s", float),
+    "MINANCE_HTTP_BODY_TIMEOUT": ("http_body_timeout_s", float),
+    "MINANCE_CONNECTIONS_PER_IP": ("connections_per_ip", int),
 }
 
 

@@ -19,7 +19,9 @@ from urllib.parse import urlencode
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# Public reference data the tests need (Binance's signature vectors) lives in the project, so a clone alone passes.
+GOLDEN = REPO / "tests" / "golden"
+SIGNATURE_VECTORS = GOLDEN / "signature-test-vectors.json"
 
 
 def free_port() -> int:

@@ -56,6 +56,11 @@ class Context(ABC):
         self.pending_fills: list[Fill] = []  # fills learnt from order answers, dispatched after the current hook
         self._cause = "start"
         self._seq = 0
+        self.stop_requested: str | None = None
+
+    def stop(self, reason: str = "the strategy asked to stop") -> None:
+        """Stop the bot after the current hook (``on_stop`` runs, as for Ctrl-C)."""
+        self.stop_requested = reason
 
     # -- venue primitives ------------------------------------------------------------------------
     @abstractmethod

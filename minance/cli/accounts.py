@@ -38,8 +38,8 @@ def _show(args, services: Services, name: str) -> None:
 
 
 def cmd_create(args: argparse.Namespace) -> None:
-    services = Services(args)
     deposits = _deposits(args.deposit)  # validated before anything is created
+    services = Services(args, create=True)
     try:
         account = services.accounts.create(args.name)
     except AccountError as exc:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from minance.accounts import AccountService
-from minance.domain.clock import LiveClock
 from minance.keys.sealing import SecretBox, load_master_key
 from minance.keys.service import KeyService
 from minance.settings import data_dir_from
 from minance.store import SqliteStore, open_store
+from minance.store.sqlite import DB_FILE
+from minance.wallclock import LiveClock
 
 
 class CliError(Exception):
@@ -27,9 +28,22 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def require_data_dir(data_dir: Path) -> None:
+    """Management commands work on an existing exchange: run elsewhere they must not make a new, empty one
+    (with a new master key) and show its emptiness as if it were the user's data."""
+    if not (data_dir / DB_FILE).is_file():
+        raise CliError(f"no exchange data in {data_dir.resolve()}: run this where 'minance serve' keeps its data, "
+                       "or point at it with --data DIR or MINANCE_DATA=DIR ('minance serve' and "
+                       "'minance account create' make a new one)")
+
+
 class Services:
-    def __init__(self, args: argparse.Namespace) -> None:
+    """The data dir's store and services. Only ``create=True`` (``account create``) may make a new data dir."""
+
+    def __init__(self, args: argparse.Namespace, *, create: bool = False) -> None:
         self.data_dir: Path = data_dir_from(args.data)
+        if not create:
+            require_data_dir(self.data_dir)
         self.clock = LiveClock()
         self.store: SqliteStore = open_store(self.data_dir)
         self.box = SecretBox(load_master_key(self.data_dir))

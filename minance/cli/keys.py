@@ -186,9 +186,18 @@ def cmd_alerts(args: argparse.Namespace) -> None:
     key_id = services.keys.resolve(args.key).id if args.key else None
     since = parse_when(args.since, services.clock.now_ms(), past=True) if args.since else 0
     alerts = services.store.alerts(key_id, since, args.limit)
-    data = [{"id": a.id, "time": a.ts_ms, "kind": a.kind.value, "detail": a.detail} for a in alerts]
-    rows = [[fmt_time(d["time"]), d["kind"], d["detail"]] for d in data]
-    emit(args, data, table(rows, ["TIME", "ALERT", "DETAIL"]))
+    masked: dict[int | None, str | None] = {None: None}  # which key each alert concerns, masked
+
+    def key_of(ref: int | None) -> str | None:
+        if ref not in masked:
+            key = services.store.get_key(ref)
+            masked[ref] = key.masked if key is not None else None
+        return masked[ref]
+
+    data = [{"id": a.id, "time": a.ts_ms, "apiKey": key_of(a.key_id), "kind": a.kind.value, "detail": a.detail}
+            for a in alerts]
+    rows = [[fmt_time(d["time"]), d["apiKey"] or "-", d["kind"], d["detail"]] for d in data]
+    emit(args, data, table(rows, ["TIME", "KEY", "ALERT", "DETAIL"]))
 
 
 def _audit(args: argparse.Namespace) -> int:

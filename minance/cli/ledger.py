@@ -13,7 +13,7 @@ from minance.cli.common import CliError
 from minance.domain.account import Account, Balance
 from minance.domain.clock import Clock
 from minance.server.admin import load_admin_token
-from minance.server.runtime import STARTING, DataDirBusy, running_server_url
+from minance.store.lock import STARTING, DataDirBusy, running_server_url
 from minance.venue.offline import OfflineVenue
 
 

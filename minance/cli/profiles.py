@@ -13,7 +13,7 @@ from pathlib import Path
 from minance.cli.common import CliError
 from minance.client import ApiError, ClientError, CredentialsError, IpBannedError, RateLimitError, TransportError
 from minance.client.signer import SignerError
-from minance.client.targets import TargetError
+from minance.client.targets import LOCAL_URL, LOCAL_URL_ENV, TargetError
 from minance.vault import Profile, VaultError, open_backend, split_ref
 from minance.vault.profile import Backend
 
@@ -75,6 +75,8 @@ def cli_errors() -> Iterator[None]:
     except ApiError as exc:
         raise CliError(f"the exchange refused: {exc.code} {exc.msg} — {_ADVICE.get(exc.action.value, '')}") from None
     except TransportError as exc:
-        raise CliError(f"cannot reach the exchange: {exc}") from None
+        raise CliError(f"cannot reach the exchange: {exc}: is it running there? (target 'local' is "
+                       f"{LOCAL_URL} unless {LOCAL_URL_ENV} says otherwise, e.g. export "
+                       f"{LOCAL_URL_ENV}=http://127.0.0.1:PORT)") from None
     except ClientError as exc:
         raise CliError(str(exc)) from None

@@ -9,13 +9,14 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from minance.cli.bots import register_market_verbs
 from minance.cli.common import CliError, fmt_time
 from minance.cli.common import table as _table
 from minance.cli.profiles import add_vault_option, cli_errors, load_profile
-from minance.client import Client
+from minance.client import CancelRejected, Client
 from minance.client.models import Order
-
-QUOTE_BRIDGES = ("BTC", "USDT", "ETH", "BNB")
+from minance.domain.errors import Err
+from minance.vault.profile import Use
 
 
 def table(rows: list[list[Any]], header: list[str]) -> str:
@@ -32,10 +33,13 @@ def _decimal(text: str, what: str) -> Decimal:
     return value
 
 
-def _client(args: argparse.Namespace, *, signed: bool) -> Client:
+def _client(args: argparse.Namespace, *, signed: bool, trading: bool = False) -> Client:
     if signed or getattr(args, "profile", None):
         profile, _ = load_profile(args)
-        return profile.client()
+        if trading and profile.use is Use.READ:
+            raise CliError(f"profile {profile.name!r} is declared --use read: it places and cancels no orders; "
+                           "use a profile declared --use trade")
+        return profile.client()  # a read profile's client refuses trading calls too
     return Client(target=getattr(args, "target", None))
 
 
@@ -101,7 +105,7 @@ def cmd_order(args: argparse.Namespace) -> None:
     if (args.qty is None) == (args.quote is None):
         raise CliError("give the amount as --qty QUANTITY (base asset) or --quote AMOUNT (quote asset), one of them")
     params: dict[str, Any] = {"new_client_order_id": args.client_id}
-    with cli_errors(), _client(args, signed=True) as client:
+    with cli_errors(), _client(args, signed=True, trading=True) as client:
         if args.price is not None:
             price = _decimal(args.price, "--price")
             if args.qty is not None:
@@ -133,12 +137,20 @@ def cmd_cancel(args: argparse.Namespace) -> None:
     symbol = args.symbol.upper()
     if sum(x is not None and x is not False for x in (args.order_id, args.client_id, args.all or None)) != 1:
         raise CliError("say which order: --order-id N, --client-id ID, or --all")
-    with cli_errors(), _client(args, signed=True) as client:
+    with cli_errors(), _client(args, signed=True, trading=True) as client:
         if args.all:
-            cancelled = [o for o in client.cancel_open_orders(symbol) if isinstance(o, Order)]
+            try:
+                result = client.cancel_open_orders(symbol)
+            except CancelRejected as exc:
+                if exc.code != Err.CANCEL_REJECTED.code:
+                    raise
+                result = []  # Binance answers -2011 when there is nothing open: not a failure
+            # every order cancelled: plain orders, and each leg of a cancelled order list (OCO, OTO...)
+            cancelled = [o for item in result for o in ((item,) if isinstance(item, Order) else item.order_reports)]
         else:
             cancelled = [client.cancel_order(symbol, order_id=args.order_id, orig_client_order_id=args.client_id)]
-    _print(args, [_order_json(o) for o in cancelled], _order_rows(cancelled) if cancelled else "nothing to cancel")
+    _print(args, [_order_json(o) for o in cancelled],
+           _order_rows(cancelled) if cancelled else f"no open orders on {symbol}")
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -154,48 +166,37 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 # -- account --------------------------------------------------------------------------------------
-def _valuer(prices: dict[str, Decimal], quote: str):
-    def value(asset: str) -> Decimal | None:
-        if asset == quote:
-            return Decimal(1)
-        if f"{asset}{quote}" in prices:
-            return prices[f"{asset}{quote}"]
-        if prices.get(f"{quote}{asset}"):
-            return 1 / prices[f"{quote}{asset}"]
-        for bridge in QUOTE_BRIDGES:
-            if bridge in (asset, quote):
-                continue
-            first = prices.get(f"{asset}{bridge}")
-            second = prices.get(f"{bridge}{quote}")
-            if first is not None and second is not None:
-                return first * second
-        return None
-
-    return value
-
-
 def cmd_balance(args: argparse.Namespace) -> None:
+    from minance.cli.portfolio import unknown_quote
+    from minance.portfolio.collect import fetch_pairs, fetch_prices
+    from minance.portfolio.valuation import UnknownAsset, value_balances
+
     quote = args.quote.upper()
     with cli_errors(), _client(args, signed=True) as client:
+        pairs = fetch_pairs(client)
+        if quote not in {a for p in pairs for a in (p.base, p.quote)}:
+            raise unknown_quote(quote)
         account = client.account(omit_zero_balances=None if args.all else True)
-        prices = {p.symbol: p.price for p in client.ticker_prices()}
-    value_of = _valuer(prices, quote)
-    rows, data, total, unpriced = [], [], Decimal(0), []
-    for b in account.balances:
-        if not args.all and b.total == 0:
-            continue
-        unit = value_of(b.asset)
-        value = (b.total * unit).quantize(Decimal("0.01")) if unit is not None else None
-        if value is None:
-            unpriced.append(b.asset)
-        else:
-            total += value
+        prices = fetch_prices(client)
+    shown = [b for b in account.balances if args.all or b.total != 0]
+    try:  # full precision of the quote asset, through the shortest chain of pairs (ETH→BTC→USDT)
+        valuation = value_balances({b.asset: b.total for b in shown}, prices, pairs, quote)
+    except UnknownAsset:
+        raise unknown_quote(quote) from None
+    rows, data = [], []
+    for b in shown:
+        held = valuation.get(b.asset)
+        value = held.value if held else None
+        route = held.path if held and value is not None else None
         data.append({"asset": b.asset, "free": b.free, "locked": b.locked, "total": b.total,
-                     f"value{quote}": value})
-        rows.append([b.asset, b.free, b.locked, b.total, value if value is not None else "-"])
-    human = table(rows, ["ASSET", "FREE", "LOCKED", "TOTAL", f"VALUE ({quote})"])
-    human += f"\n\ntotal {total} {quote}" + (f" (not priced: {', '.join(unpriced)})" if unpriced else "")
-    _print(args, {"quote": quote, "total": total, "balances": data, "unpriced": unpriced}, human)
+                     f"value{quote}": value, "route": route})
+        rows.append([b.asset, b.free, b.locked, b.total, value if value is not None else "not priced",
+                     route or "-"])
+    unpriced = list(valuation.unpriced)
+    human = table(rows, ["ASSET", "FREE", "LOCKED", "TOTAL", f"VALUE ({quote})", "ROUTE"])
+    human += f"\n\ntotal {plain(valuation.total)} {quote}" + (
+        f" (not priced: {', '.join(unpriced)})" if unpriced else "")
+    _print(args, {"quote": quote, "total": valuation.total, "balances": data, "unpriced": unpriced}, human)
 
 
 def cmd_trades(args: argparse.Namespace) -> None:
@@ -234,6 +235,7 @@ def register(sub) -> None:
     p3.add_argument("--interval", default="1m")
     p3.add_argument("--limit", type=int, default=20)
     p3.set_defaults(run=cmd_klines)
+    register_market_verbs(verbs)  # minance market dislocate (cli/bots.py)
     for q in (p, p2, p3):
         _common(q, profile_required=False)
         q.add_argument("--target", help="local (default), testnet, live or a URL (when no --profile)")

@@ -19,6 +19,7 @@ from minance.client.errors import (
     OrderNotFound,
     OrderRejected,
     RateLimitError,
+    ReadOnlyError,
     RequestError,
     ResponseFormatError,
     RetryableError,
@@ -29,13 +30,17 @@ from minance.client.errors import (
     UnknownStatusError,
 )
 from minance.client.signer import KeyKind, Signer, make_signer
+from minance.client.streams import AsyncStreams, Backoff, StreamError
+from minance.client.streams_sync import Streams
 from minance.client.sync import Client
 from minance.client.targets import Target, resolve_target
 
 __all__ = [
     "ApiError",
     "AsyncClient",
+    "AsyncStreams",
     "AuthError",
+    "Backoff",
     "BusinessError",
     "CancelRejected",
     "Client",
@@ -47,6 +52,7 @@ __all__ = [
     "OrderNotFound",
     "OrderRejected",
     "RateLimitError",
+    "ReadOnlyError",
     "RequestError",
     "ResponseFormatError",
     "RetryPolicy",
@@ -54,6 +60,8 @@ __all__ = [
     "SignatureError",
     "Signer",
     "StopError",
+    "StreamError",
+    "Streams",
     "Target",
     "TimestampError",
     "TransportError",

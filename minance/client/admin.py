@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from minance.client.errors import ClientError
+from minance.domain.errors import Err
 
 __all__ = ["ADMIN_TOKEN_ENV", "AdminClient", "AdminError", "admin_token"]
 
@@ -51,10 +52,10 @@ class AdminClient:
         try:
             resp = self._http.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
-            raise AdminError(0, -1000, f"cannot reach the minance server ({type(exc).__name__})") from None
+            raise AdminError(0, Err.UNKNOWN.code, f"cannot reach the minance server ({type(exc).__name__})") from None
         data = resp.json() if resp.content else None
         if resp.status_code != 200:
-            code = data.get("code", -1000) if isinstance(data, dict) else -1000
+            code = data.get("code", Err.UNKNOWN.code) if isinstance(data, dict) else Err.UNKNOWN.code
             msg = data.get("msg", resp.reason_phrase) if isinstance(data, dict) else resp.reason_phrase
             raise AdminError(resp.status_code, code, msg)
         return data

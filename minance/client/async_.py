@@ -60,7 +60,8 @@ class AsyncClient(ApiMethods, ClientCore):
             resp = await self._http.request(request.method, request.url, headers=request.headers,
                                             content=request.body)
         except httpx.TransportError as exc:
-            raise TransportError(f"{request.method} {request.url.partition('?')[0]}: {type(exc).__name__}") from None
+            raise TransportError(f"{request.method} {self.base_url}{request.url.partition('?')[0]}: "
+                                 f"{type(exc).__name__}") from None
         return Reply(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content)
 
     async def close(self) -> None:

@@ -30,6 +30,7 @@ from minance.client.errors import (
     OrderNotFound,
     OrderRejected,
     RateLimitError,
+    ReadOnlyError,
     ResponseFormatError,
     TimestampError,
     TransportError,
@@ -38,6 +39,7 @@ from minance.client.errors import (
 )
 from minance.client.signer import Signer, encode_params, sign_rest, wire_signature
 from minance.client.targets import Target, resolve_target
+from minance.domain.errors import Err
 
 __all__ = [
     "ClientCore",
@@ -70,6 +72,12 @@ class Endpoint:
     security: Security = Security.NONE
     weight: int = 1
     counts_order: bool = False
+
+    @property
+    def trades(self) -> bool:
+        """It changes what the account holds or has open (orders, cancels, lists, withdrawals): signed and not
+        a read. Listen keys (API_KEY security) only open a stream."""
+        return self.security is Security.SIGNED and self.method != "GET"
 
     @property
     def retry_safe(self) -> bool:
@@ -214,7 +222,7 @@ class ClientCore:
     def __init__(self, api_key: str | None = None, signer: Signer | None = None, *,
                  target: Target | str | None = None, recv_window_ms: int | None = 5000,
                  retry: RetryPolicy | None = None, auto_time_sync: bool = True,
-                 clock_ms: Callable[[], int] | None = None) -> None:
+                 clock_ms: Callable[[], int] | None = None, read_only: bool = False) -> None:
         self.target = target if isinstance(target, Target) else resolve_target(target)
         self.api_key = api_key
         self.signer = signer
@@ -224,6 +232,7 @@ class ClientCore:
         self.time_offset_ms: int | None = None  # server time - local time, once synced
         self.limits = RateLimitTracker()
         self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self.read_only = read_only  # refuse trading calls (a profile declared for reading)
 
     def __repr__(self) -> str:
         key = f"{self.api_key[:6]}…" if self.api_key else None
@@ -238,6 +247,9 @@ class ClientCore:
 
     # -- building requests ------------------------------------------------------------------
     def require_credentials(self, endpoint: Endpoint) -> None:
+        if self.read_only and endpoint.trades:
+            raise ReadOnlyError(f"{endpoint} trades, and this client is read-only (a profile declared for reading):"
+                                " use a profile declared --use trade")
         if endpoint.security is not Security.NONE and not self.api_key:
             raise CredentialsError(f"{endpoint} needs an API key")
         if endpoint.security is Security.SIGNED and self.signer is None:
@@ -290,12 +302,14 @@ class ClientCore:
             attempt += 1
             now = self._clock_ms()
             if now < self.limits.banned_until_ms:
-                raise IpBannedError(-1003, f"IP banned for {(self.limits.banned_until_ms - now) / 1000:.0f}s more "
-                                           "(not sent)", http_status=418, endpoint=str(endpoint))
+                wait_s = (self.limits.banned_until_ms - now) / 1000
+                raise IpBannedError(Err.TOO_MANY_REQUESTS.code, f"IP banned for {wait_s:.0f}s more (not sent)",
+                                    http_status=418, endpoint=str(endpoint))
             hold_ms = self.limits.wait_ms(endpoint, self.server_now_ms())
             if hold_ms:
                 if hold_ms / 1000 > policy.max_wait_s:
-                    raise RateLimitError(-1003, f"the rate limit resets in {hold_ms / 1000:.0f}s (not sent)",
+                    raise RateLimitError(Err.TOO_MANY_REQUESTS.code,
+                                         f"the rate limit resets in {hold_ms / 1000:.0f}s (not sent)",
                                          http_status=429, endpoint=str(endpoint))
                 yield Sleep(hold_ms / 1000)
             if endpoint.security is Security.SIGNED and self.auto_time_sync and self.time_offset_ms is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from minance.domain.errors import ERRORS, Action, BinanceError
+from minance.domain.errors import ERRORS, Action, BinanceError, Err
 
 __all__ = [
     "ACTION_CLASSES",
@@ -64,6 +64,13 @@ class CredentialsError(ClientError):
     """The call needs an API key (and a secret or private key to sign) that the client was not given."""
 
     action = Action.REAUTHENTICATE
+
+
+class ReadOnlyError(CredentialsError):
+    """A trading call (order, cancel, order list, withdrawal) on a client made read-only, e.g. from a vault
+    profile declared ``--use read``: refused before anything is sent."""
+
+    action = Action.STOP
 
 
 class ResponseFormatError(ClientError):
@@ -157,17 +164,18 @@ ACTION_CLASSES: dict[Action, type[ApiError]] = {
     Action.BUSINESS: BusinessError,
 }
 
+# Codes with a class of their own; each is a subclass of its table entry's action class (a test checks it).
 _BY_CODE: dict[int, type[ApiError]] = {
-    -1003: RateLimitError,
-    -1015: RateLimitError,
-    -1007: UnknownStatusError,
-    -1021: TimestampError,
-    -1022: SignatureError,
-    -2014: KeyRejectedError,
-    -2015: KeyRejectedError,
-    -2010: OrderRejected,
-    -2011: CancelRejected,
-    -2013: OrderNotFound,
+    Err.TOO_MANY_REQUESTS.code: RateLimitError,
+    Err.TOO_MANY_ORDERS.code: RateLimitError,
+    Err.TIMEOUT.code: UnknownStatusError,
+    Err.INVALID_TIMESTAMP.code: TimestampError,
+    Err.INVALID_SIGNATURE.code: SignatureError,
+    Err.BAD_API_KEY_FMT.code: KeyRejectedError,
+    Err.REJECTED_MBX_KEY.code: KeyRejectedError,
+    Err.NEW_ORDER_REJECTED.code: OrderRejected,
+    Err.CANCEL_REJECTED.code: CancelRejected,
+    Err.NO_SUCH_ORDER.code: OrderNotFound,
 }
 
 

@@ -140,6 +140,9 @@ class UserState:
                 reports.append(report_from_order(order, ExecutionType.NEW, now_ms))
         for report in reports:
             self.apply(report)
+        for key, order in current.items():  # REST is the truth: ended orders are not tracked any more
+            if OrderStatus(order.status or "NEW") not in _OPEN:
+                self.orders.pop(key, None)
         # a tracked order that REST no longer knows as open and could not describe: forget it
         for key in [k for k in self.orders if k not in current]:
             self.orders.pop(key)

@@ -33,9 +33,6 @@ __all__ = [
     "parse_user",
 ]
 
-_D = Decimal
-
-
 def _d(value: Any) -> Decimal:
     return Decimal(str(value))
 

@@ -50,10 +50,12 @@ from minance.client.orderbook import BookGap, LocalOrderBook
 from minance.client.reconcile import UserState
 from minance.client.signer import Signer, ws_payload
 from minance.client.stream_events import (
+    AggTradeEvent,
     DepthUpdate,
     KlineEvent,
     MarketEvent,
     StreamGap,
+    TradeEvent,
     UserEvent,
     parse_market,
     parse_user,
@@ -176,6 +178,7 @@ class Subscription(Generic[E]):
         try:
             while not self._closing:
                 try:
+                    await self._prepare()
                     async with connect(self._url(), open_timeout=10, compression=None, max_size=2 ** 24,
                                        ping_interval=20, ping_timeout=20, close_timeout=2, proxy=None) as ws:
                         self._ws = ws
@@ -211,6 +214,9 @@ class Subscription(Generic[E]):
 
     def _url(self) -> str:
         raise NotImplementedError
+
+    async def _prepare(self) -> None:
+        """Called before every connection attempt (e.g. to get a listen key)."""
 
     async def _on_open(self, ws: ClientConnection) -> None:
         """Called on every (re)connection before messages are read."""
@@ -249,7 +255,8 @@ class MarketSubscription(Subscription[MarketEvent]):
         if isinstance(event, KlineEvent):
             await self._kline(stream, event)
             return
-        ident = getattr(event, "trade_id", None) if not hasattr(event, "agg_id") else event.agg_id  # type: ignore
+        ident = event.trade_id if isinstance(event, TradeEvent) else \
+            event.agg_id if isinstance(event, AggTradeEvent) else None
         if ident is not None:
             last = self._last_id.get(stream)
             if last is not None and ident > last + 1:
@@ -291,6 +298,11 @@ class DepthSubscription(Subscription[DepthUpdate | StreamGap]):
 
     async def _on_open(self, ws: ClientConnection) -> None:
         self._resync()
+
+    async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+        await super().close()
 
     def _resync(self) -> None:
         self.book.reset()
@@ -338,6 +350,7 @@ class UserSubscription(Subscription[UserEvent]):
         self._use_listen_key = listen_key
         self._listen_key: str | None = None
         self._keepalive: asyncio.Task | None = None
+        self._told: dict[str, int] = {}  # last trade id per symbol that a reconciliation reported
         super().__init__(owner, "userData", on_event)
 
     def _url(self) -> str:
@@ -364,8 +377,9 @@ class UserSubscription(Subscription[UserEvent]):
                 with contextlib.suppress(ClientError):
                     await self._owner.client.keepalive_listen_key(self._listen_key)
 
-    async def _run_connect(self) -> None:
-        pass
+    async def _prepare(self) -> None:
+        if self._use_listen_key and self._listen_key is None:
+            await self._connect_key()
 
     async def _on_open(self, ws: ClientConnection) -> None:
         if not self._use_listen_key:
@@ -416,6 +430,7 @@ class UserSubscription(Subscription[UserEvent]):
             lookups[(symbol, order_id)] = await client.get_order(symbol, order_id=order_id)
         for event in state.reconcile(open_now, account.balances, missed, lookups, self._down_ms(), now):
             await self._emit(event)
+        self._told = dict(state.last_trade_id)
 
     async def _on_message(self, message: Any) -> None:
         if not isinstance(message, dict):
@@ -432,7 +447,7 @@ class UserSubscription(Subscription[UserEvent]):
             return
         if self.state is not None:
             trade_id = getattr(event, "trade_id", -1)
-            if trade_id >= 0 and trade_id <= self.state.last_trade_id.get(event.symbol, -1):  # type: ignore
+            if 0 <= trade_id <= self._told.get(event.symbol, -1):  # type: ignore[union-attr]
                 return  # already told by the reconciliation
             self.state.apply(event)
         await self._emit(event)
@@ -446,8 +461,9 @@ class AsyncStreams:
                  private_key: str | bytes | None = None, signer: Signer | None = None,
                  target: Target | str | None = None, client: AsyncClient | None = None,
                  ws_url: str | None = None, ws_api_url: str | None = None, backoff: Backoff | None = None) -> None:
-        self.client = client or AsyncClient(api_key, api_secret, private_key=private_key, signer=signer,
-                                            target=target)
+        # Any: the shared ApiMethods are annotated with their blocking results; on AsyncClient they are awaitables
+        self.client: Any = client or AsyncClient(api_key, api_secret, private_key=private_key, signer=signer,
+                                                 target=target)
         self._own_client = client is None
         stream_url, api_url = ws_urls(self.client.target)
         self.stream_url = (ws_url or stream_url).rstrip("/")

@@ -1,8 +1,10 @@
-"""Clocks: the server reads time only through one of these, so tests can step it."""
+"""Clocks: the server reads time only through one of these, so tests can step it.
+
+The wall clock itself (``LiveClock``) is ``minance.wallclock``: the domain reads no clock.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 
@@ -10,16 +12,6 @@ class Clock(Protocol):
     def now_ms(self) -> int: ...
 
     def now_us(self) -> int: ...
-
-
-class LiveClock:
-    """Wall-clock time (UTC epoch)."""
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
-
-    def now_us(self) -> int:
-        return time.time_ns() // 1_000
 
 
 class SimClock:

@@ -77,6 +77,7 @@ class Err:
     STP_MODE_NOT_ALLOWED = _e(-1013, 400, "This symbol does not allow the specified self-trade prevention mode.",
                               _FIX)
     UNKNOWN_ORDER_COMPOSITION = _e(-1014, 400, "Unsupported order combination.", _FIX)
+    UNSUPPORTED_OPERATION = _e(-1020, 400, "This operation is not supported.", _FIX)
     TOO_MANY_ORDERS = _e(-1015, 429, "Too many new orders.", _RETRY)
     ORDER_LIMIT = _e(-1015, 429, "Too many new orders; current limit is {limit} orders per {per}.", _RETRY)
     INVALID_TIMESTAMP = _e(-1021, 400, "Timestamp for this request is outside of the recvWindow.", _AUTH)
@@ -167,6 +168,12 @@ class Err:
     SUBSCRIPTION_INACTIVE = _e(-2036, 400, "User Data Stream subscription not active.", _FIX)
     MAX_SUBSCRIPTION_ID = _e(-2042, 400, "Maximum subscription ID reached for this connection.", _FIX)
 
+    # minance's own admin API (/admin, token-protected) answers in the same form
+    ADMIN_BAD_REQUEST = _e(-1130, 400, "Invalid data sent in the admin request.", _FIX)
+    ADMIN_INVALID = _e(-1130, 400, "{reason}", _FIX)
+    ADMIN_BODY_NOT_OBJECT = _e(-1100, 400, "The admin API takes a JSON object body.", _FIX)
+    ADMIN_BODY_TOO_LARGE = _e(-1101, 400, "Request body too large.", _FIX)
+
     # 40xx: wallet (/sapi/v1/capital)
     ADDRESS_INVALID = _e(-4007, 400, "Address validation is not passed.", _FIX)
     ASSET_NOT_SUPPORTED = _e(-4018, 400, "We don't have this asset.", _FIX)
@@ -182,27 +189,6 @@ ERRORS: dict[int, ErrorSpec] = {}
 for _spec in SPECS:
     ERRORS.setdefault(_spec.code, _spec)
 del _spec
-
-# %-style templates kept for code written before the named table; new code calls the specs in :class:`Err`.
-MSG_MANDATORY_PARAM = "Mandatory parameter '%s' was not sent, was empty/null, or malformed."
-MSG_EITHER_PARAM = "Param '%s' or '%s' must be sent, but both were empty/null!"
-MSG_NOT_GREATER = "'%s' contains unexpected value. Cannot be greater than %s."
-MSG_ILLEGAL_PARAM = "Illegal characters found in parameter '%s'; legal range is '%s'."
-MSG_DUPLICATE_PARAM = "Duplicate values for a parameter detected."
-MSG_PARAM_EMPTY = "Parameter '%s' was empty."
-MSG_INVALID_PARAM_DATA = "Data sent for parameter '%s' is not valid."
-MSG_TIMESTAMP_AHEAD = "Timestamp for this request was 1000ms ahead of the server's time."
-MSG_WEIGHT_LIMIT = (
-    "Too much request weight used; current limit is %s request weight per %s. "
-    "Please use WebSocket Streams for live updates to avoid polling the API."
-)
-MSG_IP_BANNED = (
-    "Way too much request weight used; IP banned until %s. "
-    "Please use WebSocket Streams for live updates to avoid bans."
-)
-MSG_ORDER_LIMIT = "Too many new orders; current limit is %s orders per %s."
-MSG_RAW_LIMIT = "Too many requests; current limit is %s requests per %s."
-
 
 class BinanceError(Exception):
     """A rejection in Binance's wire form: ``{"code": code, "msg": msg}`` with an HTTP status.
@@ -221,13 +207,9 @@ class BinanceError(Exception):
         super().__init__(f"{self.code}: {self.msg}")
 
     @classmethod
-    def format(cls, code: int, template: str, *args: object, **kw) -> BinanceError:
-        return cls(code, template % args, **kw)
-
-    @classmethod
     def of(cls, code: int, **fmt: object) -> BinanceError:
         """The canonical error of ``code`` (for codes chosen at run time; a fixed error is ``Err.NAME()``)."""
-        return ERRORS[code](**fmt)
+        return ERRORS[code](http_status=None, headers=None, **fmt)
 
     @property
     def action(self) -> Action:

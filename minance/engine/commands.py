@@ -27,16 +27,16 @@ __all__ = [
     "CancelReplace",
     "Command",
     "Deposit",
+    "MarketMove",
     "NewOco",
     "NewOrder",
     "NewOto",
     "NewOtoco",
     "OrderLeg",
     "SetCommission",
+    "SetLiquidity",
     "Withdraw",
     "legacy_oco",
-    "MarketMove",
-    "SetLiquidity",
 ]
 
 

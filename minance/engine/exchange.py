@@ -37,6 +37,7 @@ from minance.domain.orders import (
     RejectReason,
     to_units,
 )
+from minance.domain.symbols import DEFAULT_SYMBOLS, SymbolSpec
 from minance.engine.cancels import CancelsMixin
 from minance.engine.clientids import generated_client_id
 from minance.engine.commands import (
@@ -45,23 +46,25 @@ from minance.engine.commands import (
     CancelOrderList,
     CancelReplace,
     Deposit,
+    MarketMove,
     NewOco,
     NewOrder,
     NewOto,
     NewOtoco,
     SetCommission,
+    SetLiquidity,
     Withdraw,
 )
 from minance.engine.events import BalanceDelta, BalanceUpdate, BookDelta, OrderUpdate, Result
 from minance.engine.ledger import Ledger
 from minance.engine.lists import ListsMixin
+from minance.engine.market import MarketMixin
 from minance.engine.matching import MatchingMixin
 from minance.engine.placement import PlacementMixin, Rejected
 from minance.engine.queries import QueriesMixin
 from minance.engine.rules import SymbolRules, precision_error
 from minance.engine.snapshots import SnapshotsMixin
 from minance.engine.state import AccountState, Order, SymbolState
-from minance.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 __all__ = ["FEE_ACCOUNT_ID", "KEEP_CLOSED_LISTS", "KEEP_CLOSED_ORDERS", "KEEP_MY_TRADES", "KEEP_TRADES", "Exchange"]
 
@@ -83,7 +86,7 @@ _new_object = object.__new__
 _UPDATE_FIELD = {name: i for i, name in enumerate(OrderUpdate._fields)}
 
 
-class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesMixin, SnapshotsMixin):
+class Exchange(PlacementMixin, MatchingMixin, MarketMixin, ListsMixin, CancelsMixin, QueriesMixin, SnapshotsMixin):
     """Binance-compatible spot matching engine and ledger for a set of symbols."""
 
     def __init__(self, symbols: Mapping[str, SymbolSpec] | Iterable[SymbolSpec] = DEFAULT_SYMBOLS, *,
@@ -132,6 +135,7 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
             NewOco: self._cmd_new_oco, NewOto: self._cmd_new_oto, NewOtoco: self._cmd_new_otoco,
             CancelOrderList: self._cmd_cancel_order_list, Deposit: self._cmd_deposit,
             Withdraw: self._cmd_withdraw, SetCommission: self._cmd_set_commission,
+            SetLiquidity: self._cmd_set_liquidity, MarketMove: self._cmd_market_move,
         }
 
     # the one entry point --------------------------------------------------------------------------------
@@ -162,6 +166,8 @@ class Exchange(PlacementMixin, MatchingMixin, ListsMixin, CancelsMixin, QueriesM
         touched = self._touched_symbols
         if touched:
             for sym in touched:
+                if sym.virtual is not None:
+                    self._virtual_depth_changes(sym)
                 book = sym.book
                 changed_bids = book.changed_bids
                 changed_asks = book.changed_asks

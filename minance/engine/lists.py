@@ -275,8 +275,7 @@ class ListsMixin:
     def _start_pending(self, o: Order) -> None:
         sym = o.sym
         if o.type is LIMIT_MAKER:
-            book = sym.book
-            best = book.best_ask() if o.is_buy else book.best_bid()
+            best = self._best_merged(sym, not o.is_buy)
             if best and (o.price >= best if o.is_buy else o.price <= best):
                 self._reject_pending(o, REJ_WOULD_MATCH_IMMEDIATELY)
                 return

@@ -63,7 +63,9 @@ class MatchingMixin:
             self._expire(o, EXP_UNFILLED_FOK_ORDER_EXPIRED)
             return
         price = o.price
-        if o.leaves:  # self._crosses(o), inlined
+        if o.leaves and o.sym.virtual is not None:
+            self._sweep_virtual(o)
+        elif o.leaves:  # self._crosses(o), inlined
             book = o.sym.book
             if o.is_buy:
                 keys = book.ask_keys
@@ -103,8 +105,8 @@ class MatchingMixin:
         """Whether a FOK order would fill entirely. With self-trade prevention on, the account's own
         resting orders do not count, and any mode but EXPIRE_MAKER would cut the taker short at them."""
         book = o.sym.book
-        if o.stp_mode is _STP_NONE:
-            filled, _cost = book.walk_cost(o.is_buy, o.leaves, o.price)
+        if o.stp_mode is _STP_NONE or o.sym.virtual is not None:  # the ladder is never the taker's own
+            filled, _cost = self._walk_cost(o.sym, o.is_buy, o.leaves, o.price)
             return filled == o.leaves
         need = o.leaves
         for level in book.levels(not o.is_buy):

@@ -274,25 +274,21 @@ class PlacementMixin:
     def _check_engine_rules(self, spec: OrderSpec, sym: SymbolState) -> None:
         """LIMIT_MAKER must not take; a stop must not be met already."""
         if spec.type is LIMIT_MAKER:
-            book = sym.book
-            if spec.is_buy:
-                crosses = bool(book.ask_keys) and spec.price >= book.best_ask()
-            else:
-                crosses = bool(book.bid_keys) and spec.price <= book.best_bid()
+            best = self._best_merged(sym, not spec.is_buy)
+            crosses = bool(best) and (spec.price >= best if spec.is_buy else spec.price <= best)
             if crosses:
                 raise Rejected(Err.WOULD_TAKE())
         elif spec.type in STOP_TYPES and would_trigger(spec.type, spec.is_buy, spec.stop, sym.last_price):
             raise Rejected(Err.WOULD_TRIGGER())
 
-    @staticmethod
-    def _lock_need(spec: OrderSpec, sym: SymbolState, qty: int) -> int:
+    def _lock_need(self, spec: OrderSpec, sym: SymbolState, qty: int) -> int:
         """Units to lock for one order of ``qty`` (the cell is base for SELL, quote for BUY)."""
         if not spec.is_buy:
             return qty
         if spec.price:
             return -(-spec.price * qty // ONE)
         if spec.type is MARKET:
-            return spec.quote_qty or sym.book.walk_cost(True, qty)[1]
+            return spec.quote_qty or self._walk_cost(sym, True, qty)[1]
         ref = spec.stop or sym.last_price  # STOP_LOSS / TAKE_PROFIT BUY
         return -(-ref * qty // ONE)
 
@@ -300,7 +296,7 @@ class PlacementMixin:
         """The quantity a quoteOrderQty MARKET order will trade (its walk of the book)."""
         rules = sym.rules
         cap = rules.market_max_qty or rules.max_qty
-        return sym.book.walk_budget(spec.is_buy, spec.quote_qty, rules.step, cap)
+        return self._walk_budget(sym, spec.is_buy, spec.quote_qty, rules.step, cap)
 
     def _check_funds(self, acct: AccountState | None, asset: str, need: int) -> None:
         cell = acct.cells.get(asset) if acct is not None else None

@@ -276,12 +276,20 @@ class QueriesMixin:
 
     def depth(self, symbol: str, limit: int = 100) -> Depth:
         sym = self._sym(symbol)
+        if sym.virtual is not None:  # the virtual maker ladder merged in (engine/market.py)
+            return Depth(symbol, sym.book.update_id, self._merged_levels(sym, True, limit),
+                         self._merged_levels(sym, False, limit))
         bids, asks = sym.book.depth(limit)
         return Depth(symbol, sym.book.update_id, bids, asks)
 
     def book_ticker(self, symbol: str) -> BookTicker:
         sym = self._sym(symbol)
         book = sym.book
+        if sym.virtual is not None:
+            bids, asks = self._merged_levels(sym, True, 1), self._merged_levels(sym, False, 1)
+            bid, bid_qty = bids[0] if bids else (0, 0)
+            ask, ask_qty = asks[0] if asks else (0, 0)
+            return BookTicker(symbol, bid, bid_qty, ask, ask_qty, book.update_id)
         bid, ask = book.best_bid(), book.best_ask()
         return BookTicker(symbol, bid, book.bids[bid].total if bid else 0, ask, book.asks[ask].total if ask else 0,
                           book.update_id)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from minance.domain.errors import BinanceError, Err
 from minance.domain.orders import UNITS_PER_ONE, OrderType, StpMode, to_units
-from minance.market.symbols import STP_MODES, SymbolSpec
+from minance.domain.symbols import STP_MODES, SymbolSpec
 
 __all__ = ["SymbolRules", "filter_failure", "precision_error", "rules_for"]
 

@@ -32,9 +32,10 @@ from minance.domain.orders import (
     TimeInForce,
     Trade,
 )
+from minance.domain.symbols import SymbolSpec
 from minance.engine.ledger import Ledger, Reservation
+from minance.engine.market import VirtualMarket
 from minance.engine.state import AccountState, Order, OrderList, SymbolState
-from minance.market.symbols import SymbolSpec
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotsMixin", "canonical_json"]
 
@@ -73,8 +74,12 @@ def _stop_rows(sym: SymbolState) -> dict:
 
 
 def _symbol_counters(sym: SymbolState) -> dict:
-    return {"last_price": sym.last_price, "next_trade_id": sym.next_trade_id, "next_agg_id": sym.next_agg_id,
-            "agg_key": list(sym.agg_key), "next_prevented_id": sym.next_prevented_id}
+    row = {"last_price": sym.last_price, "next_trade_id": sym.next_trade_id, "next_agg_id": sym.next_agg_id,
+           "agg_key": list(sym.agg_key), "next_prevented_id": sym.next_prevented_id}
+    vm = sym.virtual
+    if vm is not None:  # only then: the state of a symbol without virtual liquidity hashes as before
+        row["virtual"] = [vm.params(), vm.ref, sorted(vm.taken_bids.items()), sorted(vm.taken_asks.items())]
+    return row
 
 
 def _trade_row(t: Trade) -> list:
@@ -270,6 +275,12 @@ class SnapshotsMixin:
         sym.next_agg_id = row["next_agg_id"]
         sym.agg_key = tuple(row["agg_key"])
         sym.next_prevented_id = row["next_prevented_id"]
+        if "virtual" in row:
+            params, ref, taken_bids, taken_asks = row["virtual"]
+            vm = sym.virtual = VirtualMarket(sym.rules, *params)
+            vm.centre(ref)
+            vm.taken_bids = {i: q for i, q in taken_bids}
+            vm.taken_asks = {i: q for i, q in taken_asks}
         for ts, quote, qty in vwap:
             sym.record_vwap(ts, quote, qty)
 

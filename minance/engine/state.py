@@ -185,7 +185,8 @@ class SymbolState:
     """One symbol: its rules, book, stop orders, its most recent trades and counters."""
 
     __slots__ = ("agg_key", "base", "book", "fee_base", "fee_quote", "last_price", "next_agg_id",
-                 "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "vwap")
+                 "next_prevented_id", "next_trade_id", "quote", "rules", "stops", "symbol", "trades", "virtual",
+                 "vwap")
 
     def __init__(self, rules: SymbolRules, fee_base: Cell, fee_quote: Cell, keep_trades: int | None = None) -> None:
         self.rules = rules
@@ -203,6 +204,7 @@ class SymbolState:
         self.vwap = VwapWindow()
         self.fee_base = fee_base
         self.fee_quote = fee_quote
+        self.virtual = None  # a VirtualMarket once the symbol has virtual liquidity (engine/market.py)
 
     def record_vwap(self, ts_ms: int, quote: int, qty: int) -> None:
         self.vwap.record(ts_ms, quote, qty)

@@ -31,6 +31,7 @@ __all__ = [
     "ArchiveError",
     "ChecksumError",
     "archives_for",
+    "daily_archives_of",
     "normalise_ms",
     "parse_checksum",
     "parse_kline_csv",

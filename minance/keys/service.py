@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
+from minance.domain.account import Account
 from minance.domain.clock import Clock
+from minance.domain.storage import StoreError
 from minance.keys.iprules import IpRuleError, parse_networks
 from minance.keys.material import KeyMaterialError, load_public_key, new_api_key, new_hmac_secret
 from minance.keys.model import ENDPOINT_GROUPS, ApiKey, KeyStatus, KeyType, Permission, Secret
 from minance.keys.sealing import SecretBox
-from minance.store.base import Store, StoreError
 
 DEFAULT_GRACE_S = 86400
 _SYMBOL_RE = re.compile(r"[A-Z0-9]{2,20}")
@@ -74,8 +75,18 @@ def parse_ips(entries: list[str] | None) -> tuple[str, ...]:
         raise KeyConfigError(str(exc)) from None
 
 
+class KeyStore(Protocol):
+    """What the key service needs of a store (``minance.store.Store`` provides it; keys/ never imports store/)."""
+
+    def get_account(self, name_or_id: str | int) -> Account | None: ...
+    def insert_key(self, key: ApiKey) -> ApiKey: ...
+    def update_key(self, key: ApiKey) -> None: ...
+    def get_key(self, api_key_or_id: str | int) -> ApiKey | None: ...
+    def find_keys_by_prefix(self, prefix: str) -> list[ApiKey]: ...
+
+
 class KeyService:
-    def __init__(self, store: Store, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, store: KeyStore, box: SecretBox, clock: Clock) -> None:
         self.store = store
         self.box = box
         self.clock = clock

@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from typing import NamedTuple, Protocol
 
+from minance.domain.symbols import DEFAULT_SYMBOLS, SymbolSpec
 from minance.market.intervals import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS
 from minance.market.klines import Kline
 from minance.market.paths import (
@@ -60,7 +61,6 @@ from minance.market.paths import (
     split_volumes,
     uniforms,
 )
-from minance.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 __all__ = [
     "DEFAULT_CROSSES",
@@ -137,6 +137,21 @@ class BarFeed(ABC):
     def price_at(self, symbol: str, ts_ms: int) -> Decimal:
         m = ts_ms // MINUTE_MS
         return self._scales[symbol].price(self._path(symbol, m).value(ts_ms - m * MINUTE_MS))
+
+    def minute_bar(self, symbol: str, m: int) -> Bar:
+        """Minute ``m`` (minutes since the epoch) in integer ticks and steps (the market driver's fast path)."""
+        return self._minute(symbol, m)
+
+    def path_ticks(self, symbol: str, t0_ms: int, t1_ms: int) -> list[int]:
+        """The intra-minute path's vertices strictly after ``t0_ms`` up to ``t1_ms``, then its value at ``t1_ms``
+        (prices in ticks); ``t0_ms`` and ``t1_ms`` lie in one minute, or ``t1_ms`` is that minute's end."""
+        m = t0_ms // MINUTE_MS
+        base = m * MINUTE_MS
+        path = self._path(symbol, m)
+        a, b = t0_ms - base, t1_ms - base
+        points = [path.value(t) for t in path.breakpoints if a < t < b]
+        points.append(path.value(b) if b < MINUTE_MS else self._minute(symbol, m).c)
+        return points
 
     def span(self, symbol: str, start_ms: int, end_ms: int) -> Kline | None:
         """Aggregate of [start_ms, end_ms): start rounded down to the second; None if empty."""
@@ -515,3 +530,7 @@ class RoutedFeed:
 
     def price_at(self, symbol: str, ts_ms: int) -> Decimal:
         return self._for(symbol).price_at(symbol, ts_ms)
+
+    def source(self, symbol: str) -> Feed:
+        """The feed that serves ``symbol``."""
+        return self._for(symbol)

@@ -61,9 +61,14 @@ class MarketHistory:
             b = self._builders[symbol] = KlineBuilder()
         return b
 
-    def record(self, symbol: str, trade: Trade) -> None:
-        """Fold one local trade (in time order) into the history."""
-        self.builder(symbol).add(trade)
+    def record(self, symbol: str, trade: Trade, *, tape: bool = False) -> None:
+        """Fold one local trade (in time order) into the history. ``tape``: a print of the replayed market
+        (venue/driver.py) — counted in tickers' trade ids, but its minute stays the feed's (the history
+        continues the feed's volumes and trade counts across the server's start)."""
+        if tape:
+            self.builder(symbol).note(trade)
+        else:
+            self.builder(symbol).add(trade)
 
     def source(self, symbol: str) -> KlineSource:
         return _Source(self, symbol)

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path as FsPath
 
+from minance.domain.symbols import DEFAULT_SYMBOLS, SymbolSpec
 from minance.market.feed import BarFeed
 from minance.market.intervals import DAY_MS, MINUTE_MS
 from minance.market.paths import Bar, LinearPath, Memo, merge_bars, minute_path, uniforms
-from minance.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 __all__ = [
     "FileFeed",
@@ -173,11 +173,14 @@ class FileFeed(BarFeed):
 
     @classmethod
     def from_folder(cls, folder: FsPath | str, *, trading_start_ms: int, seed: int = 0,
-                    specs: Mapping[str, SymbolSpec] = DEFAULT_SYMBOLS) -> FileFeed:
+                    specs: Mapping[str, SymbolSpec] = DEFAULT_SYMBOLS, keep_dates: bool = False) -> FileFeed:
+        """``keep_dates``: replay at the files' own dates (offset 0); else shifted by whole days so the data is
+        centred on ``trading_start_ms`` (the serve banner says so)."""
         series = load_folder(folder, specs)
         if not series:
             raise ValueError(f"no 1m kline files for known symbols under {folder}")
-        return cls(series, offset_ms=default_offset_ms(series.values(), trading_start_ms), seed=seed, specs=specs)
+        offset = 0 if keep_dates else default_offset_ms(series.values(), trading_start_ms)
+        return cls(series, offset_ms=offset, seed=seed, specs=specs)
 
     def has(self, symbol: str) -> bool:
         return symbol in self.series

@@ -168,10 +168,17 @@ class KlineBuilder:
                 acc = store[key] = _Acc(trade)
                 keys.append(key)
             acc.add(trade)
+        self.note(trade)
+        self.last_trade = trade
+
+    def note(self, trade: Trade) -> None:
+        """Count a trade's id and price without making its minute local (the market's tape prints: their
+        minute stays the feed's, with the feed's volume and trade count)."""
+        if self._trade_ts and trade.ts_ms < self._trade_ts[-1]:
+            raise ValueError("trades must be added in time order")
         self._trade_ts.append(trade.ts_ms)
         self._trade_ids.append(trade.id)
         self._trade_px.append(trade.price)
-        self.last_trade = trade
 
     # --- reads ---
 

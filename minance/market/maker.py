@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
-from minance.market.symbols import SymbolSpec
+from minance.domain.symbols import SymbolSpec
 
 __all__ = ["BUY", "SELL", "MakerParams", "Quote", "RestingOrder", "diff", "grid_spacing", "ladder"]
 

@@ -11,16 +11,39 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from minance.domain.activity import ActivityRecord, Alert, AlertKind
+from minance.domain.errors import Err
 from minance.store.base import Store
 
 log = logging.getLogger("minance.activity")
 
 WITHDRAW_PATH = "/sapi/v1/capital/withdraw/apply"
-AUTH_FAILURE_CODES = frozenset({-1021, -1022})
-PERMISSION_CODES = frozenset({-1002, -2010, -2015})  # -2010: symbol not in the key's allow-list
+AUTH_FAILURE_CODES = frozenset({Err.INVALID_TIMESTAMP.code, Err.INVALID_SIGNATURE.code})
+# -2010: symbol not in the key's allow-list
+PERMISSION_CODES = frozenset({Err.UNAUTHORIZED.code, Err.SYMBOL_NOT_PERMITTED.code, Err.REJECTED_MBX_KEY.code})
+MAX_LOGGED_SEGMENTS = 8
+UNKNOWN_ROUTE_NOTE = "unknown route"
+
+
+def route_segments(paths: Iterable[str]) -> frozenset[str]:
+    """Every path segment of the served routes: the only words an unknown path may show in the log."""
+    return frozenset(seg for path in paths for seg in path.split("/") if seg)
+
+
+def loggable_path(path: str, known: frozenset[str]) -> str:
+    """What the activity table and the debug log keep of a path that matched no route.
+
+    A client may paste anything into a URL path (an API secret, a listen key), so only segments that some
+    served route also has are kept; every other segment is ``*`` and the count is capped, which also bounds
+    the row an unauthenticated request can write.
+    """
+    segments = path.split("/")[1:]
+    shown = [seg if not seg or seg in known else "*" for seg in segments[:MAX_LOGGED_SEGMENTS]]
+    if len(segments) > MAX_LOGGED_SEGMENTS:
+        shown.append("...")
+    return "/" + "/".join(shown)
 
 
 class AlertRules:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from minance.accounts import RESERVED_PREFIX, AccountError, parse_amount, parse_asset
+from minance.domain.errors import BinanceError, Err
 from minance.domain.wallet import deposit_record
 from minance.engine import Deposit
 from minance.engine.responses import my_trade, order_query
@@ -82,16 +83,18 @@ class AdminApi:
             return 200, result
         except AdminError as exc:
             return exc.status, {"code": exc.code, "msg": exc.msg}
+        except BinanceError as exc:
+            return exc.http_status, exc.to_wire()
         except (KeyConfigError, AccountError) as exc:
-            return 400, {"code": -1130, "msg": str(exc)}
-        except (ValueError, TypeError, KeyError):
-            return 400, {"code": -1130, "msg": "Invalid data sent in the admin request."}
+            return 400, Err.ADMIN_INVALID(reason=str(exc)).to_wire()
+        except (ValueError, TypeError, KeyError, OverflowError):  # OverflowError: past SQLite's 64-bit integers
+            return 400, Err.ADMIN_BAD_REQUEST().to_wire()
 
     def _check_token(self, headers: dict[str, str]) -> None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode("latin-1"),
                                                                   self.token.encode()):
-            raise AdminError(401, -1002, "You are not authorized to execute this request.")
+            raise Err.UNAUTHORIZED()
 
     @staticmethod
     async def _json_body(receive) -> dict:
@@ -103,7 +106,7 @@ class AdminApi:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > MAX_ADMIN_BODY:
-                raise AdminError(400, -1101, "Request body too large.")
+                raise Err.ADMIN_BODY_TOO_LARGE()
             if not message.get("more_body"):
                 break
         raw = b"".join(chunks)
@@ -112,9 +115,9 @@ class AdminApi:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise AdminError(400, -1100, "The admin API takes a JSON object body.") from None
+            raise Err.ADMIN_BODY_NOT_OBJECT() from None
         if not isinstance(data, dict):
-            raise AdminError(400, -1100, "The admin API takes a JSON object body.")
+            raise Err.ADMIN_BODY_NOT_OBJECT()
         return data
 
     def _account(self, account) -> dict:
@@ -124,7 +127,7 @@ class AdminApi:
         now = self.ctx.clock.now_ms()
         result = await self.ctx.venue.submit(Deposit(account.id, asset, amount, now))
         if result.error is not None:
-            raise AdminError(400, result.error.code, result.error.msg)
+            raise result.error
         self.ctx.store.record_transfer(deposit_record(account.id, asset, amount, now))  # for deposit/hisrec
 
     async def _dispatch(self, method: str, parts: list[str], query: dict, body: dict) -> Any:
@@ -154,12 +157,14 @@ class AdminApi:
                 return state
             case ("POST", ["market", "step"]):  # manual market clock: advance it and run one market tick
                 if ctx.settings.market_clock != "manual":
-                    raise AdminError(400, -1130, "the market clock is live: start the server with "
-                                                 "--market-clock manual to step it")
+                    raise Err.ADMIN_INVALID(reason="the market clock is live: start the server with "
+                                                   "--market-clock manual to step it")
                 ctx.market_clock.advance_ms(int(body.get("ms", 0)))
                 ctx.driver.tick()
                 await ctx.venue.journal.barrier()  # the tick's orders are durable before we answer
                 return {"marketTime": ctx.market_clock.now_ms()}
+            case ("POST", ["market", "dislocate"]):  # shift one symbol's quotes by N bps for a while (tests, demos)
+                return await self._dislocate(body)
             case ("GET", ["keys"]):
                 account_id = ctx.accounts.get(query["account"]).id if "account" in query else None
                 return [ctx.keys.describe(k) for k in ctx.store.list_keys(account_id)]
@@ -223,7 +228,7 @@ class AdminApi:
                 return sorted(trades, key=lambda t: (t["time"], t["id"]), reverse=True)[:limit]
             case ("POST", ["console", "link"]) if self.links is not None:
                 return {"path": f"/console/link/{self.links.create()}", "expiresInSeconds": int(self.links.ttl_s)}
-        raise AdminError(404, -1000, f"Path /admin/{'/'.join(parts)}, Method: {method} is invalid")
+        raise Err.UNKNOWN_PATH(path=f"/admin/{'/'.join(parts)}", method=method)
 
     def _masked(self, key_id: int | None) -> str | None:
         key = self.ctx.store.get_key(key_id) if key_id is not None else None
@@ -250,4 +255,27 @@ class AdminApi:
         try:
             return KeyType(str(value).upper())
         except ValueError:
-            raise AdminError(400, -1130, "type must be HMAC, ED25519 or RSA") from None
+            raise Err.ADMIN_INVALID(reason="type must be HMAC, ED25519 or RSA") from None
+
+    async def _dislocate(self, body: dict) -> dict:
+        """``{"symbol", "bps", "forMs"}``: the symbol's reference price × (1 + bps/10 000) until ``forMs`` of market
+        time have passed (no ``forMs``: until the next call; ``bps`` 0 restores). Applied at once (one tick)."""
+        ctx = self.ctx
+        symbol = str(body.get("symbol", "")).upper()
+        if symbol not in ctx.driver.specs:
+            raise Err.ADMIN_INVALID(reason=f"unknown symbol {symbol or '(none)'}: the market moves "
+                                           f"{', '.join(sorted(ctx.driver.specs))}")
+        bps, for_ms = body.get("bps"), body.get("forMs")
+        if not isinstance(bps, int) or isinstance(bps, bool) or not -5000 <= bps <= 5000:
+            raise Err.ADMIN_INVALID(reason="bps must be an integer between -5000 and 5000")
+        if for_ms is not None and (not isinstance(for_ms, int) or isinstance(for_ms, bool) or for_ms <= 0):
+            raise Err.ADMIN_INVALID(reason="forMs must be a positive integer (ms of market time)")
+        now = ctx.market_clock.now_ms()
+        until = now + for_ms if for_ms is not None else None
+        if bps:
+            ctx.driver.dislocate(symbol, bps, until)
+        else:
+            ctx.driver.restore(symbol)
+        ctx.driver.tick()
+        await ctx.venue.journal.barrier()
+        return {"symbol": symbol, "bps": bps, "marketTime": now, "until": until}

@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 
 from minance.domain.activity import ActivityRecord
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err
 from minance.keys.iprules import parse_address
 from minance.keys.model import KeyStatus, mask_key
 from minance.server import admin
+from minance.server.activity import UNKNOWN_ROUTE_NOTE, loggable_path, route_segments
 from minance.server.api import all_routes
 from minance.server.api.orders import first_fills_listener
 from minance.server.auth import Security
@@ -44,13 +45,17 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client disconnected (or the connection guard closed it) before its body was complete."""
+
+
 async def read_body(receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone  # half a body is not the request the client meant: never execute it
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -65,6 +70,7 @@ class MinanceApp:
     def __init__(self, ctx: Context, routes: Routes | None = None) -> None:
         self.ctx = ctx
         self.routes = routes or all_routes()
+        self._route_words = route_segments(e.path for e in self.routes)  # what an unknown path may log
         self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in ctx.settings.trusted_proxies)
         self._admin = admin.AdminApi(ctx)
         self._console = ConsoleWeb(self._admin.token)  # the web console: pages, sign-in, cookie route to /admin
@@ -143,6 +149,7 @@ class MinanceApp:
             return
 
         endpoint = self.routes.match(method, path)
+        logged_path = endpoint.path if endpoint is not None else loggable_path(path, self._route_words)
         now_ms = ctx.clock.now_ms()
         weight = 1
         req: Request | None = None
@@ -153,15 +160,17 @@ class MinanceApp:
             try:
                 raw_body = await read_body(receive, MAX_BODY_BYTES)
             except BodyTooLarge:
-                raise BinanceError(-1101) from None
+                raise Err.TOO_MANY_PARAMETERS() from None
+            except ClientGone:
+                return  # nobody to answer; nothing was executed
             if endpoint is None:
-                raise BinanceError(-1000, f"Path {path}, Method: {method} is invalid", http_status=404)
+                raise Err.UNKNOWN_PATH(path=path, method=method)
             params = parse_params(scope.get("query_string", b""), raw_body)
             req = Request(method, path, ip, headers, scope.get("query_string", b""), raw_body, params)
             unit = headers.get("x-mbx-time-unit")
             if unit is not None:
                 if unit not in _TIME_UNITS:
-                    raise BinanceError(-1194)
+                    raise Err.INVALID_TIME_UNIT()
                 req.time_unit_us = _TIME_UNITS[unit]
             weight = endpoint.weight_for(req)
             charged = True
@@ -185,12 +194,14 @@ class MinanceApp:
                 except BinanceError as limited:
                     error = limited
             code, note = error.code, getattr(error, "note", error.msg)
+            if endpoint is None:  # the message echoes the raw path to its sender; the log keeps no copy
+                note = UNKNOWN_ROUTE_NOTE
             status, payload = error.http_status, orjson.dumps(error.to_wire())
             extra += [(k.encode(), v.encode()) for k, v in error.headers.items()]
         except Exception:  # a bug must still answer in Binance's form, and be visible in our log
-            log.exception("unhandled error on %s %s", method, path)
-            code, note = -1000, "internal error"
-            status, payload = 500, orjson.dumps({"code": -1000, "msg": BinanceError(-1000).msg})
+            log.exception("unhandled error on %s %s", method, logged_path)
+            code, note = Err.UNKNOWN.code, "internal error"
+            status, payload = 500, orjson.dumps(Err.UNKNOWN().to_wire())
 
         if req is not None and "headers" in req.extra:  # set by handlers that count orders themselves
             extra += req.extra["headers"]
@@ -208,12 +219,13 @@ class MinanceApp:
             masked = _masked(key.api_key) if key else mask_key(headers.get("x-mbx-apikey", ""))
             ctx.activity.record(
                 ActivityRecord(now_ms, key.id if key else None, masked,
-                               key.account_id if key else None, ip, method, path, code, status, weight,
+                               key.account_id if key else None, ip, method, logged_path, code, status, weight,
                                latency_us, note),
                 in_grace=key is not None and key.status(now_ms) is KeyStatus.GRACE,
             )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s %d code=%d key=%s ip=%s", method, path, status, code, key.masked if key else "-", ip)
+            log.debug("%s %s %d code=%d key=%s ip=%s", method, logged_path, status, code,
+                      key.masked if key else "-", ip)
 
     @staticmethod
     async def _send(send, status: int, payload: bytes, extra: list[tuple[bytes, bytes]]) -> None:

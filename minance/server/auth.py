@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from minance.domain.clock import Clock
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err, ErrorSpec
 from minance.keys.iprules import allowed
 from minance.keys.material import is_well_formed_api_key
 from minance.keys.model import ApiKey, IpNetwork, KeyStatus, KeyType, Permission
@@ -34,8 +34,9 @@ class Security(StrEnum):
 class AuthRejected(BinanceError):
     """A rejection with the reason in words for the activity log (the client sees only code and msg)."""
 
-    def __init__(self, code: int, note: str, msg: str | None = None) -> None:
-        super().__init__(code, msg)
+    def __init__(self, spec: ErrorSpec, note: str, **fmt: object) -> None:
+        error = spec(**fmt)
+        super().__init__(error.code, error.msg, http_status=error.http_status)
         self.note = note
 
 
@@ -114,13 +115,13 @@ class Authenticator:
     def lookup(self, api_key: str) -> CachedKey:
         """The key named by the client: absent or malformed → -2014, unknown → -2015."""
         if not api_key:
-            raise AuthRejected(-2014, "no API key sent")
+            raise AuthRejected(Err.BAD_API_KEY_FMT, "no API key sent")
         if not is_well_formed_api_key(api_key):
-            raise AuthRejected(-2014, "malformed API key")
+            raise AuthRejected(Err.BAD_API_KEY_FMT, "malformed API key")
         self.cache.refresh_if_changed()
         cached = self.cache.get(api_key)
         if cached is None:
-            raise AuthRejected(-2015, "unknown API key")
+            raise AuthRejected(Err.REJECTED_MBX_KEY, "unknown API key")
         return cached
 
     def authorize(self, cached: CachedKey, ip: str, security: Security, group: str, path: str) -> None:
@@ -129,16 +130,17 @@ class Authenticator:
         now_ms = self.clock.now_ms()
         status = key.status(now_ms)
         if status not in (KeyStatus.ACTIVE, KeyStatus.GRACE):
-            raise AuthRejected(-2015, f"key {status.value}")
+            raise AuthRejected(Err.REJECTED_MBX_KEY, f"key {status.value}")
         if not allowed(ip, cached.networks):
-            raise AuthRejected(-2015, "denied: ip not allowed")
+            raise AuthRejected(Err.REJECTED_MBX_KEY, "denied: ip not allowed")
         if key.endpoint_groups is not None and group not in key.endpoint_groups:
-            raise AuthRejected(-2015, f"denied: endpoint group '{group}' not allowed")
+            raise AuthRejected(Err.REJECTED_MBX_KEY, f"denied: endpoint group '{group}' not allowed")
         if security is Security.TRADE and not key.can_trade(now_ms):
             lapsed = Permission.SPOT in key.permissions
-            raise AuthRejected(-2015, "denied: trading authority expired" if lapsed else "denied: no spot permission")
+            raise AuthRejected(Err.REJECTED_MBX_KEY,
+                               "denied: trading authority expired" if lapsed else "denied: no spot permission")
         if path in WITHDRAW_ROUTES and Permission.WITHDRAWALS not in key.permissions:
-            raise AuthRejected(-1002, "denied: no withdrawals permission")
+            raise AuthRejected(Err.UNAUTHORIZED, "denied: no withdrawals permission")
 
     def check_timing(self, params: dict[str, str]) -> None:
         check_timing(params.get("timestamp"), params.get("recvWindow"), self.clock.now_us())
@@ -146,13 +148,12 @@ class Authenticator:
     @staticmethod
     def check_signature(cached: CachedKey, payload: bytes, signature: str | None) -> None:
         if signature is None:
-            raise AuthRejected(-1102, "no signature",
-                               "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+            raise AuthRejected(Err.MANDATORY_PARAM, "no signature", name="signature")
         if cached.verifier is None or not cached.verifier.verify(payload, signature):
-            raise AuthRejected(-1022, "bad signature")
+            raise AuthRejected(Err.INVALID_SIGNATURE, "bad signature")
 
     @staticmethod
     def check_symbol(key: ApiKey, security: Security, symbol: str | None) -> None:
         """The symbol allow-list is the engine's -2010, so only a correctly signed request learns of it."""
         if security is Security.TRADE and key.symbols is not None and symbol is not None and symbol not in key.symbols:
-            raise AuthRejected(-2010, "denied: symbol not allowed", "This symbol is not permitted for this account.")
+            raise AuthRejected(Err.SYMBOL_NOT_PERMITTED, "denied: symbol not allowed")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from minance.accounts import AccountService
-from minance.domain.clock import Clock, LiveClock, SimClock
+from minance.domain.clock import Clock, SimClock
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.keys.sealing import SecretBox, load_master_key
 from minance.keys.service import KeyService
 from minance.market.feed import Feed, RoutedFeed, SyntheticFeed
 from minance.market.history import MarketHistory, default_earliest_ms
 from minance.market.klinefiles import FileFeed
 from minance.market.replay import MarketClock
-from minance.market.symbols import DEFAULT_SYMBOLS
 from minance.server.activity import ActivityLog
 from minance.server.auth import Authenticator, KeyCache
 from minance.server.limits import RateLimit, RateLimiter
@@ -21,6 +21,7 @@ from minance.settings import Settings
 from minance.store import SqliteStore, open_store
 from minance.venue import Venue
 from minance.venue.driver import MAKER_ACCOUNT, TAPE_ACCOUNT, MarketDriver
+from minance.wallclock import LiveClock
 
 
 @dataclass
@@ -54,24 +55,32 @@ def build_feed(settings: Settings, start_ms: int) -> Feed:
     synthetic = SyntheticFeed(settings.seed)
     if not settings.klines_dir:
         return synthetic
-    return RoutedFeed(FileFeed.from_folder(settings.klines_dir, trading_start_ms=start_ms, seed=settings.seed),
-                      synthetic)
+    return RoutedFeed(FileFeed.from_folder(settings.klines_dir, trading_start_ms=start_ms, seed=settings.seed,
+                                           keep_dates=settings.klines_keep_dates), synthetic)
+
+
+def files_start_ms(feed: Feed) -> int | None:
+    """The first minute of the replayed kline files (None for the synthetic market)."""
+    files = [f for f in getattr(feed, "_feeds", (feed,)) if isinstance(f, FileFeed)]
+    return min(s.start_ms for s in files[0].series.values()) if files else None
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     clock = clock or LiveClock()
     start_ms = clock.now_ms()
+    feed = build_feed(settings, start_ms)
+    # --klines-keep-dates: the market starts at the files' first minute (their own dates), else at now
+    market_start = files_start_ms(feed) if settings.klines_keep_dates else None
     if settings.market_clock == "manual":
-        market_clock: Clock = SimClock(start_ms)
+        market_clock: Clock = SimClock(market_start if market_start is not None else start_ms)
     else:
-        market_clock = MarketClock(clock, speed=settings.speed)
+        market_clock = MarketClock(clock, speed=settings.speed, start_market_ms=market_start)
     store = open_store(settings.data_dir, durable=settings.durable)
     box = SecretBox(load_master_key(settings.data_dir))
     cache = KeyCache(store, box)
     activity = ActivityLog(lambda: open_store(settings.data_dir, durable=False), store.known_ips())
     accounts = AccountService(store, clock)
-    feed = build_feed(settings, start_ms)
-    history = MarketHistory(feed, earliest_ms=default_earliest_ms(start_ms), symbols=DEFAULT_SYMBOLS)
+    history = MarketHistory(feed, earliest_ms=default_earliest_ms(market_start or start_ms), symbols=DEFAULT_SYMBOLS)
     venue = Venue.open(settings.data_dir, history, durable=settings.durable)
     driver = MarketDriver(venue, feed, market_clock, clock, maker_id=accounts.ensure(MAKER_ACCOUNT).id,
                           tape_id=accounts.ensure(TAPE_ACCOUNT).id, specs=DEFAULT_SYMBOLS,

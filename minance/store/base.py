@@ -1,4 +1,4 @@
-"""The store interface. A PostgreSQL backend implements the same methods; nothing else changes."""
+"""The store interface. SQLite (store/sqlite.py) is the only backend; another would implement these methods."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from typing import Protocol
 
 from minance.domain.account import Account
 from minance.domain.activity import ActivityRecord, Alert
+from minance.domain.storage import StoreError
 from minance.domain.wallet import Transfer
 from minance.keys.model import ApiKey
 
-
-class StoreError(Exception):
-    """A constraint the caller can fix (duplicate name, unknown account...)."""
+__all__ = ["Store", "StoreError"]
 
 
 class Store(Protocol):

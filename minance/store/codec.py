@@ -1,4 +1,8 @@
-"""Engine commands to bytes and back, for the journal: compact JSON with exact decimals."""
+"""Engine commands to bytes and back, for the journal: compact JSON with exact decimals.
+
+``encode`` either renders the whole command or raises ``Unencodable`` (an integer past 64 bits, a string that
+is not UTF-8): the venue encodes before the engine sees a command, so such a command changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class Unencodable(ValueError):
+    """The command cannot be journalled as it is."""
+
+
 def encode(command: Any) -> bytes:
-    return orjson.dumps({"t": type(command).__name__, "f": _plain(command)})
+    try:
+        return orjson.dumps({"t": type(command).__name__, "f": _plain(command)})
+    except orjson.JSONEncodeError as exc:
+        raise Unencodable(f"{type(command).__name__}: {exc}") from None
 
 
 @cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -375,6 +377,24 @@ class SqliteStore:
         return [Transfer(r[0], r[1], r[2], r[3], r[4], Decimal(r[5]), Decimal(r[6]), *r[7:]) for r in rows]
 
 
+# The databases of a data dir (the journal's name is the venue's JOURNAL_FILE) with SQLite's side files.
+DATABASE_FILES = (DB_FILE, "journal.db")
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(data_dir: Path) -> None:
+    """The data dir 0700 and its databases 0600: they hold every account, key record and order. Done on every
+    open, so a dir made by an older version (or under a loose umask) is tightened too. SQLite gives the -wal
+    and -shm files it creates later the database file's own mode."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    for name in DATABASE_FILES:
+        for suffix in _SIDE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(data_dir / f"{name}{suffix}", 0o600)
+    os.close(os.open(data_dir / DB_FILE, os.O_WRONLY | os.O_CREAT, 0o600))  # created private, before SQLite
+
+
 def open_store(data_dir: Path, *, durable: bool = True) -> SqliteStore:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(data_dir)
     return SqliteStore(data_dir / DB_FILE, durable=durable)

@@ -110,9 +110,11 @@ class Profile:
         return resolve_target(self.target)
 
     def client(self, **options: Any):
-        """A :class:`~minance.client.Client` signing with this profile."""
+        """A :class:`~minance.client.Client` signing with this profile; read-only (trading calls refused before
+        they are sent) when the profile is declared for reading."""
         from minance.client import Client
 
+        options.setdefault("read_only", self.use is Use.READ)
         return Client(self.api_key, signer=self.signer(), target=self.resolved_target(), **options)
 
     def with_key(self, api_key: str, *, secret: str | None = None, private_key: str | None = None,

@@ -7,7 +7,10 @@ the repository). Three detectors:
 * a private key in PEM (a ``BEGIN … PRIVATE KEY`` header followed by key material);
 * a secret-like name (api key/secret, private key, token, password, passphrase) given a random-looking
   value, in assignments, JSON/YAML, ``export`` lines and ``--flag value`` command lines;
-* a bare Binance-style key: 64 random-looking letters and digits.
+* a bare Binance-style key: 64 random-looking letters and digits;
+* minance's own secrets: ``MINANCE_MASTER_KEY``, ``MINANCE_ADMIN_TOKEN``, ``MINANCE_VAULT_PASSPHRASE`` and
+  ``MINANCE_API_SECRET`` given a value (any value but a placeholder: a passphrase is words), a data dir's
+  ``master.key`` and ``admin.token`` files, and ``Authorization: Bearer <token>`` (the admin API's header).
 
 "Random-looking" means long, of mixed character classes and of high Shannon entropy, which keeps
 identifiers, hashes of words, placeholders and file paths out. Lines marked ``minance: allow-secret``
@@ -27,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Finding", "scan", "scan_git_history", "scan_text", "shell_history_files"]
+__all__ = ["Finding", "scan", "scan_git_history", "scan_secret_file", "scan_text", "shell_history_files"]
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox",
                        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", ".eggs"})
@@ -42,6 +45,7 @@ DOC_EXAMPLES = frozenset({
     "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",
     "Fhs4lGae2qAi6VNjbJjebUAwXrIChb7mlf372UOICMwdKaNdNBGKtfdeUff2TTTT",
     "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1",
+    "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u",  # the illustrative Ed25519 key (FIX API docs)
 })
 
 _PEM = re.compile(r"-----BEGIN ((?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----")
@@ -53,13 +57,23 @@ _ASSIGN = re.compile(
 _FLAG = re.compile(rf"""(?ix)--(?P<name>{_NAME})(?:=|\s+)["']?(?P<value>[A-Za-z0-9+/=_\-]{{16,}})""")
 _HEADER = re.compile(r"(?i)X-MBX-APIKEY\s*[:=]\s*[\"']?(?P<value>[A-Za-z0-9]{16,})")
 _BARE = re.compile(r"(?<![A-Za-z0-9+/=_\-])(?P<value>[A-Za-z0-9]{64})(?![A-Za-z0-9+/=_\-])")
+_BEARER = re.compile(r"(?i)\bBearer\s+(?P<value>[A-Za-z0-9._~+/=\-]{16,})")
+# minance's own secrets by name: the master key (it unseals every stored HMAC secret), the admin token, the vault
+# passphrase and an API secret. Reported whatever the value looks like: a passphrase is words, not noise.
+_MINANCE_ENV = re.compile(r"""(?x)\b(?P<name>MINANCE_(?:MASTER_KEY|ADMIN_TOKEN|VAULT_PASSPHRASE|API_SECRET))["']?
+    \s*(?::=|=|:)\s*(?:"(?P<dq>[^"\n]+)"|'(?P<sq>[^'\n]+)'|(?P<bare>[^\s"'#;,()\[\]{}]+))""")
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:[$<{%*]|.*(?:\.\.\.|…|xxxx|changeme|your[_ -]|example|redacted|placeholder|passphrase|password))")
+_IDENTIFIER = re.compile(r"[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_.]*")  # a constant or attribute in code
+# Files minance writes into a data dir that hold a secret as their whole content.
+SECRET_FILES = {"master.key": "minance-master-key", "admin.token": "minance-admin-token"}
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     path: str
     line: int
-    kind: str  # private-key | secret-assignment | api-key
+    kind: str  # private-key | secret-assignment | api-key | bearer-token | minance-* (master key, admin token...)
     preview: str  # masked
     commit: str | None = None  # set for a line found in git history
 
@@ -97,6 +111,34 @@ def _mask(value: str) -> str:
     return f"{value[:4]}…({len(value)} chars)"
 
 
+def _hidden(value: str) -> str:
+    """A preview of a human-chosen secret (a passphrase): its length only, no characters."""
+    return f"…({len(value)} chars)"
+
+
+def _minance_secret(match: re.Match[str]) -> str | None:
+    """The value given to one of minance's secret variables, unless it is a placeholder or a name in code."""
+    value = match.group("dq") or match.group("sq") or match.group("bare") or ""
+    value = value.strip()
+    if not value or _PLACEHOLDER.match(value) or value in DOC_EXAMPLES:
+        return None
+    if match.group("bare") is not None and _IDENTIFIER.fullmatch(value):
+        return None  # a constant or an attribute named in code: a reference, not the value
+    name = match.group("name")
+    if name == "MINANCE_MASTER_KEY":  # only what minance would load: 32 bytes as hex or base64
+        return value if re.fullmatch(r"[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=", value) else None
+    return value if len(value) >= (8 if name == "MINANCE_VAULT_PASSPHRASE" else 16) else None
+
+
+def scan_secret_file(path: Path, text: str) -> list[Finding]:
+    """A minance data dir's ``master.key`` / ``admin.token``: the whole file is the secret."""
+    kind = SECRET_FILES.get(path.name)
+    value = text.strip()
+    if kind is None or not re.fullmatch(r"[0-9a-fA-F]{32,}", value):
+        return []
+    return [Finding(str(path), 1, kind, _mask(value))]
+
+
 def scan_text(text: str, path: str, *, commit: str | None = None,
               line_numbers: Iterable[int] | None = None) -> list[Finding]:
     """Findings in ``text``; ``line_numbers`` gives each line's number when the lines are not contiguous."""
@@ -119,13 +161,20 @@ def scan_text(text: str, path: str, *, commit: str | None = None,
                 in_pem = "-----END" not in line
                 continue
         seen: set[str] = set()
+        for match in _MINANCE_ENV.finditer(line):
+            value = _minance_secret(match)
+            if value is not None and value not in seen:
+                seen.add(value)
+                passphrase = match.group("name") == "MINANCE_VAULT_PASSPHRASE"
+                found.append(Finding(path, number, match.group("name").lower().replace("_", "-"),
+                                     _hidden(value) if passphrase else _mask(value), commit))
         for pattern, kind in ((_ASSIGN, "secret-assignment"), (_FLAG, "secret-assignment"), (_HEADER, "api-key"),
-                              (_BARE, "api-key")):
+                              (_BEARER, "bearer-token"), (_BARE, "api-key")):
             for match in pattern.finditer(line):
                 value = match.group("value")
                 if value in seen or not looks_random(value, hex_ok=pattern is not _BARE):
                     continue
-                if kind == "api-key" and pattern is _BARE and any(value in s or s in value for s in seen):
+                if pattern is _BARE and any(value in s or s in value for s in seen):
                     continue
                 seen.add(value)
                 found.append(Finding(path, number, kind, _mask(value), commit))
@@ -225,7 +274,7 @@ def scan(root: Path, *, history: bool = True, extra_files: Iterable[Path] = ()) 
     for path in [*_files(root), *extra_files]:
         text = _text_of(path)
         if text is not None:
-            found.extend(scan_text(text, str(path)))
+            found.extend(scan_secret_file(path, text) or scan_text(text, str(path)))
     if history:
         found.extend(scan_git_history(root))
     return found

@@ -12,10 +12,10 @@ from minance.domain.account import Balance
 from minance.domain.clock import Clock
 from minance.domain.wallet import deposit_record
 from minance.engine import Deposit
-from minance.server.runtime import ServerLock
 from minance.store import open_store
 from minance.store.codec import encode
 from minance.store.journal import Journal
+from minance.store.lock import ServerLock
 from minance.venue.venue import JOURNAL_FILE, open_engine
 
 

@@ -226,6 +226,10 @@ def test_oco_both_forms_and_list_management(server, http, trader):
     assert assert_ok(signed_request(http, "GET", "/api/v3/openOrderList", trader)) == []
     everything = assert_ok(signed_request(http, "GET", "/api/v3/allOrderList", trader))
     assert [x["listOrderStatus"] for x in everything] == ["ALL_DONE", "ALL_DONE"]
+    # time windows (issue 9: startTime answered 500 once the account had a list)
+    for window in ({"startTime": 0}, {"endTime": 2**63 - 1}):
+        assert assert_ok(signed_request(http, "GET", "/api/v3/allOrderList", trader, window)) == everything
+    assert assert_ok(signed_request(http, "GET", "/api/v3/allOrderList", trader, {"startTime": 2**63 - 1})) == []
     assert balances(http, trader) == {"BTC": (Decimal(1), Decimal(0)), "USDT": (Decimal(10000), Decimal(0))}
 
 
@@ -519,4 +523,15 @@ def test_withdraw_rejections(http, account, make_creds):
     assert_error(signed_request(http, "GET", "/sapi/v1/capital/deposit/hisrec", creds,
                                 {"startTime": 0, "endTime": 91 * 86_400_000}), -4047, 400,
                  "Time interval must be within 0-90 days")
+    # integers past 2^63-1 are -1100 with the legal range (issue 9: SQLite overflow answered 500)
+    long_range = "0 - 9223372036854775807"
+    for path in ("/sapi/v1/capital/deposit/hisrec", "/sapi/v1/capital/withdraw/history"):
+        for name in ("startTime", "endTime", "status", "offset"):
+            assert_error(signed_request(http, "GET", path, creds, {name: 2**63}), -1100, 400,
+                         f"Illegal characters found in parameter '{name}'; legal range is '{long_range}'.")
+        late = 2**63 - 1000  # its default 90-day window would end past 2^63-1
+        assert assert_ok(signed_request(http, "GET", path, creds, {"startTime": late})) == []
+        assert assert_ok(signed_request(http, "GET", path, creds, {"status": 2**63 - 1, "offset": 2**63 - 1})) == []
+    assert_error(withdraw(coin="USDT", address=TRON, amount="10", network="TRX", walletType=2**64), -1100, 400,
+                 f"Illegal characters found in parameter 'walletType'; legal range is '{long_range}'.")
     assert balances(http, creds)["USDT"] == (Decimal(10000), Decimal(0))

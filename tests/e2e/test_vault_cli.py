@@ -259,10 +259,13 @@ def test_trading_cli(user, make_creds):
     assert both.returncode == 2 and "one of them" in both.stderr
     nobody = user.run("balance", "--profile", "nobody", check=False)
     assert nobody.returncode == 2 and "no profile 'nobody'" in nobody.stderr
-    read_only = make_creds()
-    user.add("reader", read_only, "--use", "read")
+    # a profile declared for reading does not trade, even when its key could: refused before anything is sent
+    user.add("reader", make_creds("--permissions", "reading,spot"), "--use", "read")
+    before = user.json("order", "list", "--profile", "bot")
     denied = user.run("order", "buy", "BTCUSDT", "--qty", "0.001", "--profile", "reader", check=False)
-    assert denied.returncode == 2 and "-2015" in denied.stderr and "permissions" in denied.stderr
+    assert denied.returncode == 2 and "declared --use read" in denied.stderr and "Traceback" not in denied.stderr
+    assert user.json("order", "list", "--profile", "bot") == before
+    assert user.json("order", "list", "--profile", "reader") == []  # reading still works
 
 
 def test_the_passphrase_is_only_asked_for_what_needs_it(user, make_creds):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from minance.market.symbols import DEFAULT_SYMBOLS, symbol_info
+from minance.domain.symbols import DEFAULT_SYMBOLS, symbol_info
 from minance.server.api import params
 from minance.server.auth import Security
 from minance.server.endpoints import Endpoint

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import Err
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.engine import BookTicker
 from minance.engine.responses import agg_trade, depth_response, public_trade
 from minance.market import tickers
 from minance.market.intervals import DAY_MS, is_interval, parse_time_zone
 from minance.market.klines import LIMIT_DEFAULT, LIMIT_MAX
-from minance.market.symbols import DEFAULT_SYMBOLS
 from minance.server.api import params
 from minance.server.api.params import invalid, lenient_int, limit, one_or_many, symbol, timed, timed_rows
 from minance.server.auth import Security
@@ -49,14 +49,14 @@ def trades(req: Request, ctx) -> list:
 def historical_trades(req: Request, ctx) -> list:
     name = symbol(req)
     n = limit(req, TRADES_DEFAULT, TRADES_MAX)
-    from_id = req.integer("fromId")
+    from_id = params.long_int(req, "fromId")
     return timed(req, [public_trade(t) for t in ctx.venue.engine.historical_trades(name, from_id, n)])
 
 
 def agg_trades(req: Request, ctx) -> list:
     name = symbol(req)
     n = limit(req, TRADES_DEFAULT, TRADES_MAX)
-    from_id = req.integer("fromId")
+    from_id = params.long_int(req, "fromId")
     start, end = params.time_window(req, max_ms=None)
     if from_id is not None and (start is not None or end is not None):
         raise params.bad_combo()
@@ -69,7 +69,7 @@ def klines(req: Request, ctx) -> list:
     name = symbol(req)
     interval = req.text("interval", required=True)
     if not is_interval(interval):
-        raise BinanceError(-1120)
+        raise Err.BAD_INTERVAL()
     start, end = params.time_window(req, max_ms=None)
     n = limit(req, LIMIT_DEFAULT, LIMIT_MAX)
     try:
@@ -128,7 +128,7 @@ def _selection(req: Request) -> tuple[list[str], bool]:
 def _ticker_type(req: Request) -> bool:
     value = req.text("type", default="FULL")
     if value not in TICKER_TYPES:
-        raise BinanceError(-1139, "Invalid ticker type.")
+        raise Err.INVALID_TICKER_TYPE()
     return value == "FULL"
 
 
@@ -170,7 +170,7 @@ def rolling_ticker(req: Request, ctx) -> dict | list:
         params.either(req, "symbol", "symbols")
     assert names is not None
     if len(names) > ROLLING_MAX_SYMBOLS:
-        raise BinanceError(-1101, "Too many symbols; maximum allowed is 100.")
+        raise Err.TOO_MANY_SYMBOLS(maximum=ROLLING_MAX_SYMBOLS)
     names = params.status_filter(names, single, params.symbol_status(req))
     try:
         window_ms = tickers.parse_window_size(req.text("windowSize"))

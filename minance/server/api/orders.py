@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from minance.domain.errors import MSG_EITHER_PARAM, BinanceError, Err, mandatory
+from minance.domain.errors import BinanceError, Err, ErrorSpec, mandatory
 from minance.domain.orders import (
     CancelReplaceMode,
     CancelRestrictions,
@@ -97,22 +97,22 @@ def _account(req: Request) -> int:
     return req.key.account_id
 
 
-def _enum(req: Request, name: str, table: dict, code: int, *, required: bool = False):
+def _enum(req: Request, name: str, table: dict, error: ErrorSpec, *, required: bool = False):
     value = req.text(name, required=required)
     if value is None:
         return None
     member = table.get(value)
     if member is None:
-        raise invalid(name) if code == -1130 else BinanceError(code)
+        raise error(name=name)  # a template without {name} ignores it
     return member
 
 
 def _stp(req: Request) -> StpMode | None:
-    return _enum(req, "selfTradePreventionMode", _STPS, -1130)
+    return _enum(req, "selfTradePreventionMode", _STPS, Err.INVALID_PARAM_DATA)
 
 
 def _resp(req: Request) -> ResponseType | None:
-    return _enum(req, "newOrderRespType", _RESP, -1130)
+    return _enum(req, "newOrderRespType", _RESP, Err.INVALID_PARAM_DATA)
 
 
 def _strategy(req: Request, prefix: str = "") -> tuple[int | None, int | None]:
@@ -129,7 +129,7 @@ def _no_iceberg(req: Request, *names: str) -> None:
     for name in names:
         value = req.decimal(name)
         if value is not None and value > 0:
-            raise BinanceError(-2010, "Iceberg orders are not supported for this symbol.")
+            raise Err.NOT_SUPPORTED_FOR_SYMBOL(kind="Iceberg")
 
 
 def _no_peg(req: Request, *prefixes: str) -> None:
@@ -138,15 +138,15 @@ def _no_peg(req: Request, *prefixes: str) -> None:
         for name in ("PegPriceType", "PegOffsetValue", "PegOffsetType"):
             full = prefix + name if prefix else name[0].lower() + name[1:]
             if req.text(full) is not None:
-                raise BinanceError(-2010, "Pegged orders are not supported for this symbol.")
+                raise Err.NOT_SUPPORTED_FOR_SYMBOL(kind="Pegged")
 
 
 def build_new_order(req: Request, ctx, *, now_ms: int | None = None) -> NewOrder:
     """POST /order's parameters, checked in Binance's order, as a NewOrder command (not yet submitted)."""
     name = symbol(req)
-    side = _enum(req, "side", _SIDES, -1117, required=True)
-    order_type = _enum(req, "type", _TYPES, -1116, required=True)
-    tif = _enum(req, "timeInForce", _TIFS, -1115)
+    side = _enum(req, "side", _SIDES, Err.INVALID_SIDE, required=True)
+    order_type = _enum(req, "type", _TYPES, Err.INVALID_ORDER_TYPE, required=True)
+    tif = _enum(req, "timeInForce", _TIFS, Err.INVALID_TIF)
     quantity = req.decimal("quantity")
     quote_qty = req.decimal("quoteOrderQty")
     price = req.decimal("price")
@@ -180,7 +180,7 @@ def _order_ids(req: Request, id_name: str = "orderId", cid_name: str = "origClie
     order_id = long_int(req, id_name)
     orig = req.text(cid_name)
     if order_id is None and orig is None:
-        raise BinanceError.format(-1102, MSG_EITHER_PARAM, cid_name, id_name)
+        raise Err.EITHER_PARAM(first=cid_name, second=id_name)
     return order_id, orig
 
 
@@ -190,7 +190,7 @@ def _restrictions(req: Request, name: str = "cancelRestrictions") -> CancelRestr
         return None
     member = _RESTRICTIONS.get(value)
     if member is None:
-        raise BinanceError(-1145, "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.")
+        raise Err.INVALID_CANCEL_RESTRICTIONS()
     return member
 
 
@@ -215,7 +215,7 @@ def _cancel_replace_orders(req: Request) -> int:
 
 
 async def cancel_replace(req: Request, ctx) -> dict:
-    mode = _enum(req, "cancelReplaceMode", _MODES, -1130, required=True)
+    mode = _enum(req, "cancelReplaceMode", _MODES, Err.INVALID_PARAM_DATA, required=True)
     new = build_new_order(req, ctx)
     cancel_id, cancel_orig = _order_ids(req, "cancelOrderId", "cancelOrigClientOrderId")
     restrictions = _restrictions(req)
@@ -251,25 +251,25 @@ async def _cancel_only(req: Request, ctx, new: NewOrder, cancel_id, cancel_orig,
     if result.error is not None:
         data = {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED",
                 "cancelResponse": result.error.to_wire(), "newOrderResponse": None}
-        raise CancelReplaceError(BinanceError(-2022, "Order cancel-replace failed."), data)
+        raise CancelReplaceError(Err.CANCEL_REPLACE_FAILED(), data)
     data = {"cancelResult": "SUCCESS", "newOrderResult": "FAILURE",
             "cancelResponse": timed(req, cancel_response(result.reply)), "newOrderResponse": wire}
-    raise CancelReplaceError(BinanceError(-2021, "Order cancel-replace partially failed.", http_status=409), data)
+    raise CancelReplaceError(Err.CANCEL_REPLACE_PARTIALLY_FAILED(), data)
 
 
 # -- order lists ----------------------------------------------------------------------------------------------
 def _leg(req: Request, prefix: str, *, side_qty: bool = False, oco: bool = False) -> OrderLeg:
-    order_type = _enum(req, f"{prefix}Type", _TYPES, -1116, required=True)
+    order_type = _enum(req, f"{prefix}Type", _TYPES, Err.INVALID_ORDER_TYPE, required=True)
     if oco and order_type not in _OCO_TYPES:
-        raise BinanceError(-1158, "Order type not supported in OCO.")
-    side = _enum(req, f"{prefix}Side", _SIDES, -1117, required=True) if side_qty else None
+        raise Err.OCO_ORDER_TYPE_REJECTED()
+    side = _enum(req, f"{prefix}Side", _SIDES, Err.INVALID_SIDE, required=True) if side_qty else None
     quantity = req.decimal(f"{prefix}Quantity", required=True) if side_qty else None
     strategy_id, strategy_type = _strategy(req, prefix)
     _no_iceberg(req, f"{prefix}IcebergQty")
     _no_peg(req, prefix)
     return OrderLeg(order_type, price=req.decimal(f"{prefix}Price"), stop_price=req.decimal(f"{prefix}StopPrice"),
                     trailing_delta=long_int(req, f"{prefix}TrailingDelta"),
-                    time_in_force=_enum(req, f"{prefix}TimeInForce", _TIFS, -1115),
+                    time_in_force=_enum(req, f"{prefix}TimeInForce", _TIFS, Err.INVALID_TIF),
                     client_order_id=req.text(f"{prefix}ClientOrderId"), strategy_id=strategy_id,
                     strategy_type=strategy_type, side=side, quantity=quantity)
 
@@ -277,21 +277,21 @@ def _leg(req: Request, prefix: str, *, side_qty: bool = False, oco: bool = False
 def _check_oco_positions(side: Side, above: OrderType, below: OrderType) -> None:
     """Binance's specific errors for legs on the wrong side of an OCO."""
     if above is OrderType.LIMIT_MAKER and below is OrderType.LIMIT_MAKER:
-        raise BinanceError(-1168, "At least one OCO order must be contingent.")
+        raise Err.BOTH_OCO_ORDERS_CANNOT_BE_LIMIT()
     if side is Side.SELL:
         if above in _LOSS:
-            raise BinanceError(-1197, "A stop loss order in a sell OCO must be below.")
+            raise Err.SELL_OCO_STOP_LOSS_MUST_BE_BELOW()
         if below is OrderType.LIMIT_MAKER:
-            raise BinanceError(-1166, "A limit order in a sell OCO must be above.")
+            raise Err.SELL_OCO_LIMIT_MUST_BE_ABOVE()
         if below in _PROFIT:
-            raise BinanceError(-1199, "A take profit order in a sell OCO must be above.")
+            raise Err.SELL_OCO_TAKE_PROFIT_MUST_BE_ABOVE()
     else:
         if below in _LOSS:
-            raise BinanceError(-1196, "A stop loss order in a buy OCO must be above.")
+            raise Err.BUY_OCO_STOP_LOSS_MUST_BE_ABOVE()
         if above is OrderType.LIMIT_MAKER:
-            raise BinanceError(-1165, "A limit order in a buy OCO must be below.")
+            raise Err.BUY_OCO_LIMIT_MUST_BE_BELOW()
         if above in _PROFIT:
-            raise BinanceError(-1198, "A take profit order in a buy OCO must be below.")
+            raise Err.BUY_OCO_TAKE_PROFIT_MUST_BE_BELOW()
 
 
 def _oco_pair(req: Request, side: Side, prefix: str = "") -> tuple[OrderLeg, OrderLeg]:
@@ -309,7 +309,7 @@ async def _place_list(req: Request, ctx, command) -> dict:
 
 async def new_oco(req: Request, ctx) -> dict:
     name = symbol(req)
-    side = _enum(req, "side", _SIDES, -1117, required=True)
+    side = _enum(req, "side", _SIDES, Err.INVALID_SIDE, required=True)
     quantity = req.decimal("quantity", required=True)
     above, below = _oco_pair(req, side)
     cmd = NewOco(_account(req), name, side, quantity, above, below, ctx.clock.now_ms(),
@@ -320,19 +320,19 @@ async def new_oco(req: Request, ctx) -> dict:
 async def new_legacy_oco(req: Request, ctx) -> dict:
     """The deprecated POST /order/oco: a LIMIT_MAKER leg and a STOP_LOSS(_LIMIT) leg sharing one quantity."""
     name = symbol(req)
-    side = _enum(req, "side", _SIDES, -1117, required=True)
+    side = _enum(req, "side", _SIDES, Err.INVALID_SIDE, required=True)
     quantity = req.decimal("quantity", required=True)
     price = req.decimal("price", required=True)
     stop_price = req.decimal("stopPrice")
     trailing = long_int(req, "trailingDelta")
     if stop_price is None and trailing is None:
-        raise BinanceError.format(-1102, MSG_EITHER_PARAM, "stopPrice", "trailingDelta")
+        raise Err.EITHER_PARAM(first="stopPrice", second="trailingDelta")
     stop_limit_price = req.decimal("stopLimitPrice")
-    stop_tif = _enum(req, "stopLimitTimeInForce", _TIFS, -1115)
+    stop_tif = _enum(req, "stopLimitTimeInForce", _TIFS, Err.INVALID_TIF)
     if stop_limit_price is not None and stop_tif is None:
         raise mandatory("stopLimitTimeInForce")
     if stop_limit_price is None and stop_tif is not None:
-        raise BinanceError(-1106, "Parameter 'stopLimitTimeInForce' sent when not required.")
+        raise Err.PARAM_SENT_NOT_REQUIRED(name="stopLimitTimeInForce")
     limit_sid, limit_stype = _strategy(req, "limit")
     stop_sid, stop_stype = _strategy(req, "stop")
     _no_iceberg(req, "limitIcebergQty", "stopIcebergQty")
@@ -358,7 +358,7 @@ async def new_oto(req: Request, ctx) -> dict:
 async def new_otoco(req: Request, ctx) -> dict:
     name = symbol(req)
     working = _leg(req, "working", side_qty=True)
-    pending_side = _enum(req, "pendingSide", _SIDES, -1117, required=True)
+    pending_side = _enum(req, "pendingSide", _SIDES, Err.INVALID_SIDE, required=True)
     pending_quantity = req.decimal("pendingQuantity", required=True)
     above, below = _oco_pair(req, pending_side, "pending")
     cmd = NewOtoco(_account(req), name, working, pending_side, pending_quantity, above, below, ctx.clock.now_ms(),
@@ -371,7 +371,7 @@ async def cancel_order_list(req: Request, ctx) -> dict:
     list_id = long_int(req, "orderListId")
     list_cid = req.text("listClientOrderId")
     if list_id is None and list_cid is None:
-        raise BinanceError.format(-1102, MSG_EITHER_PARAM, "orderListId", "listClientOrderId")
+        raise Err.EITHER_PARAM(first="orderListId", second="listClientOrderId")
     cmd = CancelOrderList(_account(req), name, ctx.clock.now_ms(), order_list_id=list_id,
                           list_client_order_id=list_cid, new_client_order_id=req.text("newClientOrderId"))
     result = await _submit(ctx, cmd)
@@ -432,7 +432,7 @@ def get_order_list(req: Request, ctx) -> dict:
     list_id = long_int(req, "orderListId")
     orig = req.text("origClientOrderId")
     if list_id is None and orig is None:
-        raise BinanceError.format(-1102, MSG_EITHER_PARAM, "orderListId", "origClientOrderId")
+        raise Err.EITHER_PARAM(first="orderListId", second="origClientOrderId")
     return timed(req, order_list_fields(ctx.venue.engine.order_list(_account(req), list_id, orig)))
 
 

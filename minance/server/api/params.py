@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from minance.domain.errors import MSG_EITHER_PARAM, MSG_INVALID_PARAM_DATA, BinanceError, illegal
-from minance.market.symbols import DEFAULT_SYMBOLS
+from minance.domain.errors import BinanceError, Err, illegal
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.server.request import Request
 
 SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
@@ -23,18 +23,18 @@ DAY_MS = 24 * 3600 * 1000
 
 def invalid(name: str) -> BinanceError:
     """-1130 "Data sent for parameter '<name>' is not valid."."""
-    return BinanceError.format(-1130, MSG_INVALID_PARAM_DATA, name)
+    return Err.INVALID_PARAM_DATA(name=name)
 
 
 def bad_combo() -> BinanceError:
-    return BinanceError(-1128)
+    return Err.OPTIONAL_PARAMS_BAD_COMBO()
 
 
 def check_symbol(symbol: str) -> str:
     if not _SYMBOL_RE.fullmatch(symbol):
         raise illegal("symbol", SYMBOL_RANGE)
     if symbol not in DEFAULT_SYMBOLS:
-        raise BinanceError(-1121)
+        raise Err.BAD_SYMBOL()
     return symbol
 
 
@@ -58,10 +58,10 @@ def symbols_list(req: Request) -> list[str] | None:
     if not parsed:
         raise invalid("symbols")
     if len(set(parsed)) != len(parsed):
-        raise BinanceError(-1151, "Symbol is present multiple times in the list.")
+        raise Err.DUPLICATE_SYMBOLS()
     for s in parsed:
         if s not in DEFAULT_SYMBOLS:
-            raise BinanceError(-1121)
+            raise Err.BAD_SYMBOL()
     return parsed
 
 
@@ -79,7 +79,7 @@ def one_or_many(req: Request) -> tuple[list[str] | None, bool]:
 def symbol_status(req: Request) -> str | None:
     value = req.text("symbolStatus")
     if value is not None and value not in SYMBOL_STATUSES:
-        raise BinanceError(-1122, "Invalid symbolStatus.")
+        raise Err.INVALID_SYMBOLSTATUS()
     return value
 
 
@@ -88,7 +88,7 @@ def status_filter(names: list[str], single: bool, status: str | None) -> list[st
     if status is None or status == "TRADING":
         return names
     if single:
-        raise BinanceError(-1220, "The symbol's status does not match the requested symbolStatus.")
+        raise Err.SYMBOL_DOES_NOT_MATCH_STATUS()
     return []
 
 
@@ -129,15 +129,14 @@ def time_window(req: Request, *, max_ms: int | None = DAY_MS) -> tuple[int | Non
     end = long_int(req, "endTime")
     if start is not None and end is not None:
         if max_ms is not None and end - start > max_ms:
-            raise BinanceError.format(-1127, "More than %s hours between startTime and endTime.",
-                                      max_ms // 3_600_000)
+            raise Err.MORE_THAN_HOURS(hours=max_ms // 3_600_000)
     return start, end
 
 
 def either(req: Request, first: str, second: str) -> None:
     """-1102 "Param 'a' or 'b' must be sent, but both were empty/null!" when neither is sent."""
     if req.text(first) is None and req.text(second) is None:
-        raise BinanceError.format(-1102, MSG_EITHER_PARAM, first, second)
+        raise Err.EITHER_PARAM(first=first, second=second)
 
 
 # -- X-MBX-TIME-UNIT: MICROSECOND -------------------------------------------------------------------

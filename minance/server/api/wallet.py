@@ -12,10 +12,10 @@ import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import Err
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.domain.wallet import COINS, DEPOSIT, WITHDRAW, WITHDRAW_COMPLETED, Coin, Transfer, fake_tx_id
 from minance.engine import Withdraw
-from minance.market.symbols import DEFAULT_SYMBOLS
 from minance.server.api import params
 from minance.server.api.params import invalid, symbol
 from minance.server.auth import Security
@@ -77,28 +77,28 @@ async def withdraw(req: Request, ctx) -> dict:
     tag = req.text("addressTag", default="")
     order_id = req.text("withdrawOrderId")
     req.boolean("transactionFeeFlag")
-    wallet_type = req.integer("walletType", default=0)
+    wallet_type = params.long_int(req, "walletType") or 0
     if wallet_type not in (0, 1):
         raise invalid("walletType")
     coin = COINS.get(asset)
     if coin is None:
-        raise BinanceError(-4018, "We don't have this asset.")
+        raise Err.ASSET_NOT_SUPPORTED()
     network = coin.default_network if network_name is None else coin.network(network_name)
     if network is None:
         raise invalid("network")
     if not network.address_ok(address):
-        raise BinanceError(-4007, "Address validation is not passed.")
+        raise Err.ADDRESS_INVALID()
     if amount < network.withdraw_min:
-        raise BinanceError(-4022, f"Not less than the minimum pick-up quantity {network.withdraw_min:f}.")
+        raise Err.WITHDRAW_BELOW_MINIMUM(minimum=f"{network.withdraw_min:f}")
     if amount <= network.withdraw_fee:
-        raise BinanceError(-4028, "The amount of withdrawal must be greater than the Commission.")
+        raise Err.WITHDRAW_NOT_ABOVE_FEE()
     if wallet_type == 1:  # the funding wallet: there is none here, so it holds nothing
-        raise BinanceError(-4026, "You have insufficient balance.")
+        raise Err.WITHDRAW_INSUFFICIENT_BALANCE()
     now = ctx.clock.now_ms()
     result = await ctx.venue.submit(Withdraw(_account(req), asset, amount, now))
     if result.error is not None:
-        if result.error.code == -2010:
-            raise BinanceError(-4026, "You have insufficient balance.")
+        if result.error.code == Err.INSUFFICIENT_BALANCE.code:
+            raise Err.WITHDRAW_INSUFFICIENT_BALANCE()
         raise result.error
     tran_id = secrets.token_hex(16)
     ctx.store.record_transfer(Transfer(WITHDRAW, _account(req), tran_id, asset, network.network, amount,
@@ -113,7 +113,9 @@ def _stamp(ms: int) -> str:
 
 
 def _history_query(req: Request, ctx) -> dict:
-    """The filters deposit/hisrec and withdraw/history share (default window: the last 90 days)."""
+    """The filters deposit/hisrec and withdraw/history share (default window: the last 90 days).
+
+    Every integer is range-checked (-1100) and a derived window end never passes 2^63-1: SQLite stores no more."""
     start, end = params.time_window(req, max_ms=None)
     now = ctx.clock.now_ms()
     if start is None and end is None:
@@ -121,11 +123,11 @@ def _history_query(req: Request, ctx) -> dict:
     elif start is None:
         start = end - HISTORY_WINDOW_MS
     elif end is None:
-        end = start + HISTORY_WINDOW_MS
+        end = min(start + HISTORY_WINDOW_MS, params.LONG_MAX)
     if end < start or end - start > HISTORY_WINDOW_MS:
-        raise BinanceError(-4047, "Time interval must be within 0-90 days")
-    return {"coin": req.text("coin"), "status": req.integer("status"), "start_ms": start, "end_ms": end,
-            "offset": req.integer("offset", default=0), "limit": params.limit(req, HISTORY_LIMIT, HISTORY_LIMIT)}
+        raise Err.HISTORY_WINDOW()
+    return {"coin": req.text("coin"), "status": params.long_int(req, "status"), "start_ms": start, "end_ms": end,
+            "offset": params.long_int(req, "offset") or 0, "limit": params.limit(req, HISTORY_LIMIT, HISTORY_LIMIT)}
 
 
 def deposit_history(req: Request, ctx) -> list:

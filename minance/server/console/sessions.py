@@ -84,7 +84,9 @@ class Sessions:
 
     @staticmethod
     def csrf_ok(session: Session, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(session.csrf.encode(), given.encode("utf-8", "surrogateescape"))
+        if not given:
+            return False
+        return hmac.compare_digest(session.csrf.encode(), given.encode("utf-8", "surrogateescape"))
 
     def _purge(self) -> None:
         now = self._now()

@@ -68,13 +68,17 @@ def cookie_value(headers: dict[str, str]) -> str | None:
 
 
 def same_origin(headers: dict[str, str]) -> bool:
-    """A browser request made by our own pages: its Origin is this host (or, with no Origin, the browser says
-    it is not cross-site). An opaque ``Origin: null`` is refused."""
+    """A browser request made by our own pages: its Origin is this host. Our pages' Referrer-Policy
+    (no-referrer) makes a browser send ``Origin: null`` with their own form posts, so a null Origin passes only
+    when the browser's Sec-Fetch-Site says same-origin. No Origin at all (not a browser): not cross-site."""
     origin = headers.get("origin")
+    site = headers.get("sec-fetch-site")
+    if origin == "null":
+        return site == "same-origin"
     if origin is not None:
         host = headers.get("host", "")
         return bool(host) and origin in (f"http://{host}", f"https://{host}")
-    return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    return site in (None, "same-origin", "none")
 
 
 class ConsoleWeb:

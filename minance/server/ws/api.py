@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import orjson
 
 from minance.domain.activity import ActivityRecord
-from minance.domain.errors import BinanceError, mandatory
+from minance.domain.errors import BinanceError, Err, mandatory
 from minance.keys.model import KeyStatus, KeyType, mask_key
 from minance.server.auth import AuthRejected, CachedKey, Security
 from minance.server.endpoints import Endpoint, Routes
@@ -38,24 +38,18 @@ MAX_IN_FLIGHT = 64  # requests of one connection waiting for the engine's journa
 MAX_ACTIVE_SUBSCRIPTIONS = 1000
 MAX_SUBSCRIPTION_IDS = 65535
 
-MSG_BAD_ID = ("Invalid 'id' in JSON request; expected an integer, a string matching '^[a-zA-Z0-9-_]{1,36}$', "
-              "or null.")
 
 
-def _error(code: int, msg: str, status: int = 400) -> BinanceError:
-    return BinanceError(code, msg, http_status=status)
-
-
-def invalid_json(msg: str = "Invalid JSON Request") -> BinanceError:
-    return _error(-1135, msg)
+def invalid_json() -> BinanceError:
+    return Err.INVALID_JSON()
 
 
 def subscription_active() -> BinanceError:
-    return _error(-2035, "User Data Stream subscription already active.")
+    return Err.SUBSCRIPTION_ACTIVE()
 
 
 def subscription_inactive() -> BinanceError:
-    return _error(-2036, "User Data Stream subscription not active.")
+    return Err.SUBSCRIPTION_INACTIVE()
 
 
 # -- parsing: numbers keep the text the client sent, because that is what it signed -------------------------
@@ -250,7 +244,7 @@ class ApiSession:
             try:
                 rid = request_id(message.get("id"))
             except ValueError:
-                raise invalid_json(MSG_BAD_ID) from None
+                raise Err.INVALID_REQUEST_ID() from None
             method = message.get("method")
             params = message.get("params", {})
             if not isinstance(method, str) or not isinstance(params, dict):
@@ -262,7 +256,7 @@ class ApiSession:
             method = method[3:]
         entry = self.api.methods.get(method)
         if entry is None:
-            self._reply_error(rid, _error(-1020, "This operation is not supported."))
+            self._reply_error(rid, Err.UNSUPPORTED_OPERATION())
             return
         spec, endpoint = entry
         if endpoint is not None and endpoint.is_async:
@@ -294,7 +288,7 @@ class ApiSession:
         code, status, note = 0, 200, ""
         try:
             if len(params) > MAX_PARAMS:
-                raise BinanceError(-1101)
+                raise Err.TOO_MANY_PARAMETERS()
             charged = True
             ctx.limiter.check_ip(self.ip, weight, now_ms)
             cached = self._authenticate(req, spec, params)
@@ -322,8 +316,8 @@ class ApiSession:
             response = {"id": rid, "status": status, "error": self._error_body(error, now_ms)}
         except Exception:  # a bug still answers in Binance's form, and is visible in our log
             log.exception("unhandled error in WS %s", spec.name)
-            code, status, note = -1000, 500, "internal error"
-            response = {"id": rid, "status": 500, "error": BinanceError(-1000).to_wire()}
+            code, status, note = Err.UNKNOWN.code, 500, "internal error"
+            response = {"id": rid, "status": 500, "error": Err.UNKNOWN().to_wire()}
         if return_limits:
             response["rateLimits"] = self._rate_limits(req, orders, now_ms)
         self.conn.push_json(response)
@@ -380,14 +374,14 @@ class ApiSession:
         session = False
         if name == "userDataStream.subscribe":  # the logged-on account's events
             if self.logon_key is None:
-                raise AuthRejected(-2015, "session not logged on")
+                raise AuthRejected(Err.REJECTED_MBX_KEY, "session not logged on")
             api_key, session = self.logon_key, True
         elif api_key is None and self.logon_key is not None and name not in _OWN_KEY:
             api_key, session = self.logon_key, True
         elif api_key is None:
             raise mandatory("apiKey")
         if not isinstance(api_key, str):
-            raise AuthRejected(-2014, "malformed API key")
+            raise AuthRejected(Err.BAD_API_KEY_FMT, "malformed API key")
         try:
             cached = auth.lookup(api_key)
             req.key = cached.key
@@ -422,7 +416,7 @@ class ApiSession:
     def logon(self, req: Request, params: dict, cached: CachedKey | None) -> dict:
         assert cached is not None
         if cached.key.key_type is not KeyType.ED25519:  # Binance verifies logons as Ed25519 only: -1022
-            raise AuthRejected(-1022, "session.logon needs an Ed25519 key")
+            raise AuthRejected(Err.INVALID_SIGNATURE, "session.logon needs an Ed25519 key")
         if self.logon_key is not None and self.logon_key != cached.key.api_key:
             self._end_logon_subscription()
         self.logon_key = cached.key.api_key
@@ -449,10 +443,9 @@ class ApiSession:
         if any(s.account_id == account_id for s in self.sinks.values()):
             raise subscription_active()
         if len(self.sinks) >= MAX_ACTIVE_SUBSCRIPTIONS:
-            raise _error(-1191, f"Too many subscriptions. Connection may create up to "
-                                f"'{MAX_ACTIVE_SUBSCRIPTIONS}' subscriptions at a time.")
+            raise Err.TOO_MANY_SUBSCRIPTIONS(maximum=MAX_ACTIVE_SUBSCRIPTIONS)
         if self.next_subscription_id >= MAX_SUBSCRIPTION_IDS:
-            raise _error(-2042, "Maximum subscription ID reached for this connection.")
+            raise Err.MAX_SUBSCRIPTION_ID()
         sid = self.next_subscription_id
         self.next_subscription_id += 1
         sink = UserSink(self.conn, account_id, subscription_id=sid)

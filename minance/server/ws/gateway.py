@@ -12,7 +12,7 @@ import asyncio
 import logging
 from urllib.parse import parse_qs
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err
 from minance.server.ws.api import ApiSession, WsApi
 from minance.server.ws.fanout import StreamHub
 from minance.server.ws.market import StreamSession
@@ -81,18 +81,18 @@ class WsGateway:
         elif path in ("/stream", "/stream/"):
             kind = "combined"
         else:
-            await reject_handshake(scope, send, 404, {"code": -1000, "msg": f"Path {path} is invalid"})
+            error = Err.UNKNOWN_WS_PATH(path=path)
+            await reject_handshake(scope, send, error.http_status, error.to_wire())
             return
         if not self.attempts.allow(ip, now):
             retry = self.attempts.retry_after_s(now)
-            await reject_handshake(scope, send, 429, {
-                "code": -1003, "msg": f"Too many connection attempts; current limit is "
-                                      f"{self.limits.connections_per_5m} per 5 MINUTE."},
-                [(b"retry-after", str(retry).encode())])
+            error = Err.WS_CONNECTION_LIMIT(limit=self.limits.connections_per_5m, per="5 MINUTE")
+            await reject_handshake(scope, send, error.http_status, error.to_wire(),
+                                   [(b"retry-after", str(retry).encode())])
             return
         time_unit = (query.get("timeUnit") or [None])[0]
         if time_unit is not None and time_unit not in _TIME_UNITS:
-            await reject_handshake(scope, send, 400, BinanceError(-1194).to_wire())
+            await reject_handshake(scope, send, 400, Err.INVALID_TIME_UNIT().to_wire())
             return
         if is_api:
             try:

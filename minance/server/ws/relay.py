@@ -9,6 +9,10 @@ that synchronously after its listeners return, hence ``call_soon``) it queues a 
 barrier resolves, everything before it is on disk and the events go to the streams, in engine order. One
 barrier serves every command applied in the same turn of the event loop (a market-maker tick, a burst of
 orders), as one fsync serves many replies. With nobody listening, events are not even kept.
+
+When the barrier fails (the journal could not commit, or it is closed or failed already), the kept events are
+dropped: their commands may not be on disk, and the venue stops (fail-stop) so a restart recovers from the
+journal, where those commands do not exist.
 """
 
 from __future__ import annotations
@@ -54,10 +58,16 @@ class DurableRelay:
         batch = self._take()
         try:
             barrier = self.journal.barrier()
-        except Exception:  # the journal is closing: nothing more will be durable, tell what we have
-            self._deliver(batch)
+        except Exception as exc:  # closed or failed: nothing more will be durable, so nothing is told
+            log.warning("dropping the events of %d commands: %s", len(batch), exc)
             return
-        barrier.add_done_callback(lambda _: self._deliver(batch))
+        barrier.add_done_callback(lambda done: self._settled(done, batch))
+
+    def _settled(self, done: asyncio.Future, batch: list[list]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            log.warning("dropping the events of %d commands: the journal did not commit them", len(batch))
+            return
+        self._deliver(batch)
 
     def _deliver(self, batch: list[list]) -> None:
         for events in batch:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import orjson
 
-from minance.domain.errors import BinanceError
+from minance.domain.errors import BinanceError, Err
 from minance.engine import BalanceDelta, BalanceUpdate, ListStatus, OrderUpdate
 from minance.engine.responses import account_position, balance_update, execution_report, list_status_event
 from minance.server.ws.protocol import Connection, Msg
@@ -32,7 +32,7 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def unknown_listen_key() -> BinanceError:
-    return BinanceError(-1125)
+    return Err.INVALID_LISTEN_KEY()
 
 
 def looks_like_listen_key(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""The client signer on Binance's signature vectors (REFERENCE §2, shared/binance/signature-test-vectors.json)."""
+"""The client signer on Binance's signature vectors (REFERENCE §2, tests/golden/signature-test-vectors.json)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from minance.client.signer import (
 )
 from minance.keys.model import KeyType
 from minance.keys.verify import Verifier, extract_signed_payload
-from tests.support import SHARED, generate_key_pair
+from tests.support import SIGNATURE_VECTORS, generate_key_pair
 
-VECTORS = json.loads((SHARED / "binance" / "signature-test-vectors.json").read_text())
+VECTORS = json.loads(SIGNATURE_VECTORS.read_text())
 HMAC = VECTORS["hmac_sha256"]
 ED = VECTORS["ed25519"]
 RSA = VECTORS["rsa_pkcs1v15_sha256"]

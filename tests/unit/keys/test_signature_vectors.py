@@ -9,9 +9,9 @@ import pytest
 
 from minance.keys.model import KeyType
 from minance.keys.verify import Verifier, extract_signed_payload
-from tests.support import SHARED
+from tests.support import SIGNATURE_VECTORS
 
-VECTORS = json.loads((SHARED / "binance" / "signature-test-vectors.json").read_text())
+VECTORS = json.loads(SIGNATURE_VECTORS.read_text())
 
 
 def _payload(vector: dict) -> bytes:

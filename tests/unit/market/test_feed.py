@@ -5,10 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.market.feed import DEFAULT_DRIVERS, RoutedFeed, SyntheticFeed
 from minance.market.intervals import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS
 from minance.market.klines import combine
-from minance.market.symbols import DEFAULT_SYMBOLS
 
 T = 1_735_689_600_000  # 2025-01-01 00:00 UTC
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "ETHBTC", "BNBBTC"]

@@ -3,8 +3,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from minance.domain.symbols import DEFAULT_SYMBOLS
 from minance.market.maker import BUY, SELL, MakerParams, Quote, RestingOrder, diff, grid_spacing, ladder
-from minance.market.symbols import DEFAULT_SYMBOLS
 
 REFS = {"BTCUSDT": D("95123.45"), "ETHUSDT": D("3501.27"), "ETHBTC": D("0.03681"), "BNBUSDT": D("651.30"),
         "BNBBTC": D("0.006847"), "SOLUSDT": D("201.55")}

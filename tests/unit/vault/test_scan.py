@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import shutil
 import string
 import subprocess
@@ -106,3 +107,35 @@ def test_planted_secrets_in_a_git_history_are_found(tmp_path):
 def test_no_false_positives_on_the_projects_own_tree_and_history():
     findings = scan(REPO)
     assert findings == [], [f.where() for f in findings]
+
+
+def test_minances_own_secrets_are_found_masked(tmp_path):
+    """The master key unseals every stored HMAC secret; the admin token manages every key (issue 9)."""
+    master, token = secrets.token_hex(32), secrets.token_hex(32)
+    passphrase = "correct horse battery staple " + secrets.token_hex(4)
+    project = tmp_path / "bot"
+    (project / "minance-data").mkdir(parents=True)
+    (project / ".env").write_text(f"MINANCE_MASTER_KEY={master}\nMINANCE_VAULT_PASSPHRASE='{passphrase}'\n")
+    (project / "minance-data" / "master.key").write_text(master)
+    (project / "minance-data" / "admin.token").write_text(token + "\n")
+    (project / "notes.sh").write_text(f'curl -H "Authorization: Bearer {token}" http://127.0.0.1:8080/admin/keys\n'
+                                      f"export MINANCE_ADMIN_TOKEN={token}\n")
+    found = {(f.path.rsplit("/", 1)[-1], f.line, f.kind) for f in scan(project, history=False)}
+    assert found == {(".env", 1, "minance-master-key"), (".env", 2, "minance-vault-passphrase"),
+                     ("master.key", 1, "minance-master-key"), ("admin.token", 1, "minance-admin-token"),
+                     ("notes.sh", 1, "bearer-token"), ("notes.sh", 2, "minance-admin-token")}
+    text = json.dumps([f.to_json() for f in scan(project, history=False)])
+    assert master not in text and token not in text and passphrase not in text and "horse" not in text
+
+
+@pytest.mark.parametrize("line", [
+    'env = {"MINANCE_VAULT_PASSPHRASE": PASSPHRASE}',  # a reference in code
+    "MINANCE_MASTER_KEY=$(cat minance-data/master.key)",
+    "export MINANCE_VAULT_PASSPHRASE=...",
+    "MINANCE_ADMIN_TOKEN: <your admin token>",
+    'load_master_key(tmp, env={"MINANCE_MASTER_KEY": "short"})',  # not a key minance would load
+    'headers = {"Authorization": f"Bearer {token}"}',
+    "token = os.environ['MINANCE_ADMIN_TOKEN']",
+])
+def test_minance_secret_lookalikes_are_not_reported(line):
+    assert scan_text(line, "x.py") == []

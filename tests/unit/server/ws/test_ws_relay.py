@@ -56,6 +56,29 @@ def test_nothing_is_kept_when_nobody_listens():
     asyncio.run(main())
 
 
+def test_events_of_a_failed_commit_are_dropped():
+    async def main():
+        journal = FakeJournal()
+        got: list = []
+        relay = DurableRelay(journal, [got.append], lambda: True)
+        relay(["lost"])
+        await asyncio.sleep(0)
+        journal.barriers[0].set_exception(OSError("disk full"))
+        await asyncio.sleep(0)
+        assert got == []
+
+        class FailedJournal:
+            def barrier(self):
+                raise RuntimeError("journal failed earlier")
+
+        relay = DurableRelay(FailedJournal(), [got.append], lambda: True)
+        relay(["never"])
+        await asyncio.sleep(0)
+        assert got == []
+
+    asyncio.run(main())
+
+
 class WebSocketsSansIOProtocol:  # stands in for uvicorn's protocol: the direct path writes to its transport
     class Transport:
         def __init__(self) -> None:

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from minance.keys.model import KeyType
 from minance.keys.verify import Verifier
 from minance.server.ws.api import Num, parse_request, request_id, signed_payload, value_text
-from tests.support import SHARED
+from tests.support import SIGNATURE_VECTORS
 
-VECTORS = json.loads((SHARED / "binance" / "signature-test-vectors.json").read_text())
+VECTORS = json.loads(SIGNATURE_VECTORS.read_text())
 HMAC = VECTORS["hmac_sha256"]
 WS_VECTORS = [v for v in HMAC["vectors"] if "web-socket-api" in v["source"]]
 VERIFIER = Verifier(KeyType.HMAC, secret=HMAC["secretKey"].encode())

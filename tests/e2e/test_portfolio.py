@@ -1,0 +1,165 @@
+"""``minance portfolio`` and ``minance balance`` against a real server (manual market clock: prices move only
+when the test trades): equity, cost basis and PnL recomputed here by hand from ``myTrades`` and the balances,
+to the last decimal; FIFO; cash flows; snapshots and the PNG; unpriceable assets listed; the quote asset's full
+precision, routing and an unknown quote in ``minance balance`` (issue 9 §5)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import httpx
+import pytest
+
+from minance.client import Client
+from tests.e2e.usertools import User
+from tests.support import admin_token, create_account, issue_key, running_server
+
+D = Decimal
+E8 = D("0.00000001")
+
+
+def q8(value: Decimal) -> Decimal:
+    return value.quantize(E8, rounding=ROUND_HALF_EVEN)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    home = tmp_path_factory.mktemp("pf")
+    data = home / "exchange"
+    with running_server(data, "--market-clock", "manual") as srv:
+        create_account(data, "pf", "USDT=10000")
+        creds = issue_key(data, "pf", "--permissions", "reading,spot")
+        user = User(home, srv.url)
+        user.add("pf", creds)
+        srv.client = Client(creds.api_key, creds.secret, target=srv.url)
+        srv.user = user
+        srv.admin = {"Authorization": f"Bearer {admin_token(data)}"}
+        srv.client.market_order("BTCUSDT", "BUY", quantity="0.01")
+        srv.client.market_order("ETHUSDT", "BUY", quantity="0.5")
+        srv.client.market_order("BTCUSDT", "BUY", quantity="0.006")
+        srv.client.market_order("BTCUSDT", "SELL", quantity="0.007")
+        deposit(srv, "USDT", "500")
+        yield srv
+        srv.client.close()
+
+
+def deposit(srv, asset: str, amount: str) -> None:
+    httpx.post(f"{srv.url}/admin/accounts/pf/deposit", json={"asset": asset, "amount": amount},
+               headers=srv.admin, timeout=10).raise_for_status()
+
+
+def steady(srv, *args: str) -> tuple[dict, dict[str, Decimal]]:
+    """The CLI's JSON and the last prices it saw: symbols without local trades follow the feed's minute klines
+    (wall clock), so run again if a minute turned over during the call."""
+    for _ in range(3):
+        before = {p.symbol: p.price for p in srv.client.ticker_prices()}
+        out = srv.user.json(*args)
+        if before == {p.symbol: p.price for p in srv.client.ticker_prices()}:
+            return out, before
+    raise AssertionError("prices kept moving")
+
+
+def by_hand(trades, fifo: bool) -> tuple[Decimal, Decimal, Decimal]:
+    """(quantity, cost, realised) of the base asset from the pair's trades, fees where Binance took them."""
+    qty = cost = realised = D(0)
+    lots: list[list[Decimal]] = []
+    for t in sorted(trades, key=lambda t: (t.time, t.id)):
+        if t.is_buyer:
+            assert t.commission_asset in ("BTC", "ETH")  # minance charges the asset bought
+            qty += t.qty - t.commission
+            cost += t.quote_qty
+            lots.append([t.qty - t.commission, t.quote_qty])
+            continue
+        assert t.commission_asset == "USDT"
+        if fifo:
+            removed, left = D(0), t.qty
+            while left:
+                lot_qty, lot_cost = lots[0]
+                if lot_qty <= left:
+                    removed += lot_cost
+                    left -= lot_qty
+                    lots.pop(0)
+                else:
+                    part = lot_cost * left / lot_qty
+                    lots[0] = [lot_qty - left, lot_cost - part]
+                    removed += part
+                    left = D(0)
+        else:
+            removed = cost * t.qty / qty
+        realised += t.quote_qty - t.commission - removed
+        cost -= removed
+        qty -= t.qty
+    return qty, cost, realised
+
+
+@pytest.mark.parametrize("method", ["average", "fifo"])
+def test_pnl_and_equity_reconcile_with_my_trades_and_balances(world, method):
+    report, prices = steady(world, "portfolio", "--profile", "pf", "--cost", method)
+    client = world.client
+    balances = {b.asset: b.total for b in client.account(omit_zero_balances=True).balances}
+    rows = {a["asset"]: a for a in report["assets"]}
+    equity = D(0)
+    usdt = D(10500)
+    for asset, symbol in (("BTC", "BTCUSDT"), ("ETH", "ETHUSDT")):
+        trades = client.my_trades(symbol)
+        qty, cost, realised = by_hand(trades, fifo=method == "fifo")
+        assert qty == balances[asset]  # the trades explain the balance exactly
+        value = q8(qty * prices[symbol])
+        row = rows[asset]
+        assert D(row["balance"]) == balances[asset] and D(row["value"]) == value
+        assert D(row["costBasis"]) == q8(cost)
+        assert D(row["realisedPnl"]) == q8(realised)
+        assert D(row["unrealisedPnl"]) == value - q8(cost)
+        assert D(row["fees"]) == sum(t.commission for t in trades if t.is_buyer)
+        assert D(row["unexplained"]) == 0 and row["costComplete"] is True and row["route"] == f"{asset}→USDT"
+        usdt += sum(-t.quote_qty if t.is_buyer else t.quote_qty - t.commission for t in trades)
+        equity += value
+    assert usdt == balances["USDT"] and D(rows["USDT"]["value"]) == usdt
+    assert D(report["equity"]) == equity + usdt
+    assert D(report["realisedPnl"]) == sum(D(r["realisedPnl"]) for r in report["assets"])
+    assert D(report["netDeposits"]) == D(10500)
+    assert abs(D(report["timeWeightedReturn"])) < D("0.05")
+    assert sum(D(r["allocation"]) for r in report["assets"]) == pytest.approx(1)
+    assert report["costMethod"] == method and report["unpriced"] == []
+
+
+def test_unpriceable_assets_are_listed_and_the_plot_is_a_png(world, tmp_path):
+    deposit(world, "XYZ", "7")
+    png = tmp_path / "pf.png"
+    report = world.user.json("portfolio", "--profile", "pf", "--plot", str(png), "--since", "1d")
+    assert report["unpriced"] == ["XYZ"]
+    xyz = next(a for a in report["assets"] if a["asset"] == "XYZ")
+    assert xyz["value"] is None and D(xyz["balance"]) == 7 and xyz["route"] == "-"
+    assert report["netDeposits"] is None  # XYZ's deposit cannot be valued: not silently 0
+    assert report["snapshots"] >= 2  # every run keeps one
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    text = world.user.run("portfolio", "--profile", "pf", "--quote", "BTC").stdout
+    assert "XYZ" in text and "not priced" in text and "equity" in text
+
+
+def test_portfolio_bad_input(world):
+    for args, needle in ((["--quote", "EUR"], "unknown quote asset EUR"), (["--plot", "x.jpg"], ".png"),
+                         (["--since", "yesterday"], "not a time"), (["--symbols", "NOPE"], "NOPE")):
+        proc = world.user.run("portfolio", "--profile", "pf", *args, check=False)
+        assert proc.returncode == 2 and needle in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_balance_values_at_full_precision_with_routes(world):
+    data, prices = steady(world, "balance", "--profile", "pf", "--quote", "BTC")
+    rows = {b["asset"]: b for b in data["balances"]}
+    eth = D(rows["ETH"]["total"])
+    assert D(rows["ETH"]["valueBTC"]) == q8(eth * prices["ETHBTC"]) != 0  # never rounded to 2 decimals
+    assert rows["ETH"]["route"] == "ETH→BTC"
+    assert D(rows["USDT"]["valueBTC"]) == q8(D(rows["USDT"]["total"]) / prices["BTCUSDT"])
+    assert data["unpriced"] == ["XYZ"] or "XYZ" not in rows
+    bnb, prices = steady(world, "balance", "--profile", "pf", "--quote", "BNB")
+    eth_row = next(b for b in bnb["balances"] if b["asset"] == "ETH")
+    assert eth_row["valueBNB"] is not None and eth_row["route"].count("→") == 2  # ETH has no BNB pair: two hops
+    assert D(eth_row["valueBNB"]) == q8(eth * prices["ETHUSDT"] / prices["BNBUSDT"])
+
+
+def test_balance_unknown_quote_is_an_error(world):
+    proc = world.user.run("balance", "--profile", "pf", "--quote", "EUR", check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("minance: unknown quote asset EUR") and proc.stderr.count("\n") == 1
