@@ -86,10 +86,11 @@ def order_record(view, fills: tuple[Fill, ...] = ()) -> Order:
                  view.order_list_id, view.time_ms, view.update_ms, fills)
 
 
-def _leg(req: OrderRequest) -> OrderLeg:
+def _leg(req: OrderRequest, own: bool = True) -> OrderLeg:
+    """An order list's leg; ``own=False`` for OCO legs, whose side and quantity are the list's."""
     return OrderLeg(req.type, price=req.price, stop_price=req.stop_price, trailing_delta=req.trailing_delta,
-                    time_in_force=req.time_in_force, client_order_id=req.client_id or None, side=req.side,
-                    quantity=req.quantity)
+                    time_in_force=req.time_in_force, client_order_id=req.client_id or None,
+                    side=req.side if own else None, quantity=req.quantity if own else None)
 
 
 class BacktestContext(Context):
@@ -131,6 +132,12 @@ class BacktestContext(Context):
     def balances(self) -> dict[str, Balance]:
         return {b.asset: Balance(b.asset, b.free, b.locked) for b in self.bt.exchange.balances(USER)}
 
+    def balance(self, asset: str) -> Balance:
+        cell = self.bt.exchange.ledger.cells.get(USER, {}).get(asset)
+        if cell is None:
+            return Balance(asset, _ZERO, _ZERO)
+        return Balance(asset, Decimal(cell.free).scaleb(-8), Decimal(cell.locked).scaleb(-8))
+
     def rules(self, symbol: str | None = None) -> SymbolRules:
         self._check(symbol)
         return self._rules
@@ -145,17 +152,14 @@ class BacktestContext(Context):
     # -- sending (no write-ahead store: a backtest has nothing to resume) ------------------------
     def submit(self, req: OrderRequest, *, key: str | None = None) -> Order:
         cause, seq = self._next_cause(key)
-        if not req.client_id:
-            req = req.with_client_id(client_order_id(self.name, cause, seq))
+        client_id = req.client_id or client_order_id(self.name, cause, seq)
         self._check(req.symbol)
         limits = self.kill_switch.limits
         if limits.max_orders_per_min or limits.max_position is not None:
             held = self.positions_book.get(req.symbol).qty
             self.kill_switch.before_order(self.now(), req.symbol, req.quantity if req.side is Side.BUY else None,
                                           held)
-        order = self._send(req)
-        self.pending_fills.extend(order.fills)
-        return order
+        return self._send(req, client_id)
 
     def submit_list(self, req: ListRequest, *, key: str | None = None) -> tuple[Order, ...]:
         cause, seq = self._next_cause(key)
@@ -174,11 +178,11 @@ class BacktestContext(Context):
         self._seq += 1
         return cause, self._seq
 
-    def _send(self, req: OrderRequest) -> Order:
+    def _send(self, req: OrderRequest, client_id: str | None = None) -> Order:
         cmd = NewOrder(USER, req.symbol, req.side, req.type, self.bt.now_ms, quantity=req.quantity,
                        quote_order_qty=req.quote_qty, price=req.price, stop_price=req.stop_price,
                        trailing_delta=req.trailing_delta, time_in_force=req.time_in_force,
-                       client_order_id=req.client_id or None, response_type="FULL")
+                       client_order_id=client_id or req.client_id or None, response_type="FULL")
         result = self.bt.command(cmd)
         if result.error is not None:
             raise OrderError(result.error.code, result.error.msg)
@@ -190,7 +194,7 @@ class BacktestContext(Context):
         if req.kind is ListKind.OCO:
             assert req.above is not None and req.below is not None
             qty = req.above.quantity or req.below.quantity or _ZERO
-            cmd: Any = NewOco(USER, req.symbol, req.above.side, qty, _leg(req.above), _leg(req.below), ts,
+            cmd: Any = NewOco(USER, req.symbol, req.above.side, qty, _leg(req.above, False), _leg(req.below, False), ts,
                               list_client_order_id=req.client_id or None, response_type="FULL")
         elif req.kind is ListKind.OTO:
             assert req.working is not None and req.pending is not None
@@ -199,8 +203,8 @@ class BacktestContext(Context):
         else:
             assert req.working is not None and req.above is not None and req.below is not None
             cmd = NewOtoco(USER, req.symbol, _leg(req.working), req.above.side, req.above.quantity or _ZERO,
-                           _leg(req.above), _leg(req.below), ts, list_client_order_id=req.client_id or None,
-                           response_type="FULL")
+                           _leg(req.above, False), _leg(req.below, False), ts,
+                           list_client_order_id=req.client_id or None, response_type="FULL")
         result = self.bt.command(cmd)
         if result.error is not None:
             raise OrderError(result.error.code, result.error.msg)

@@ -146,3 +146,30 @@ def sort_results(results: Sequence[SweepResult], metric: str, *, descending: boo
         d = Decimal(str(value))
         return (0, -d if descending else d)
     return sorted(results, key=lambda r: (key(r), r.index))
+
+
+# -- the backtest worker ----------------------------------------------------------------------------------
+_BARS: dict[tuple[Any, ...], Any] = {}  # per process: the bars of one job, loaded once and reused by every point
+
+
+def backtest_point(job: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """One point of a sweep: ``minance.backtest.run`` with the job's fixed settings and ``params`` on top of the
+    job's base parameters; returns the metrics (JSON-ready), the trade count and the fills' fingerprint."""
+    from pathlib import Path
+
+    from minance.backtest import load_range, parse_time, run
+
+    key = (job.get("history"), job["symbol"], job["interval"], job["start"], job["end"])
+    bars = _BARS.get(key)
+    if bars is None:
+        root = Path(job["history"]).expanduser() if job.get("history") else None
+        bars = load_range(job["symbol"], job["interval"], parse_time(job["start"]),
+                          parse_time(job["end"], end=True), root=root)
+        _BARS.clear()
+        _BARS[key] = bars
+    merged = {**job.get("params", {}), **{k: str(v) for k, v in params.items()}}
+    result = run(job["strategy"], params=merged, symbol=job["symbol"], interval=job["interval"], bars=bars,
+                 balance=job.get("balance"), fill_model=job.get("fill_model", "default"), **job.get("options", {}))
+    data = result.as_json()
+    return {**data["metrics"], "fingerprint": data["fingerprint"], "buyAndHoldReturn":
+            data["buyAndHold"].get("total_return")}

@@ -362,7 +362,7 @@ class Context(ABC):
         """Call ``fn(ctx)`` every ``interval`` (``"1d"`` or ms) from ``start`` (default: now, or the persisted
         anchor after a restart). Missed slots run late at most ``catch_up`` at a time."""
         ms = interval if isinstance(interval, int) else parse_duration(interval)
-        self.scheduler.every(name or getattr(fn, "__name__", "timer"), ms, fn, self.now(), start_ms=start,
+        self.scheduler.every(name or str(getattr(fn, "__name__", "timer")), ms, fn, self.now(), start_ms=start,
                              catch_up=catch_up)
 
     def at(self, when_ms: int, fn: Callable[..., Any], *, name: str | None = None) -> None:

@@ -92,7 +92,7 @@ class BotCore:
 
     def drain(self) -> None:
         """Fills learnt from order answers during a hook, dispatched after it (never re-entrantly)."""
-        while self.ctx.pending_fills and not self.stopped:
+        while self.ctx.pending_fills:
             self.fill(self.ctx.pending_fills.pop(0))
 
     def check_loss(self) -> None:
@@ -111,6 +111,8 @@ class BotCore:
     def _hook(self, cause: str, fn, *args, record: Fill | None = None, done=None) -> None:
         ctx = self.ctx
         if self.stopped:
+            if record is not None:  # a stopping bot still books its fills (position, store), without hooks
+                self._commit(record)
             return
         ctx._cause, ctx._seq = cause, 0
         try:

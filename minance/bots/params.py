@@ -7,6 +7,7 @@ anything is sent) and the strategy reads ``self.quote`` as a typed value.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -100,10 +101,10 @@ class Param:
     min: Any = None
     name: str = ""
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    def __set_name__(self, owner: builtins.type, name: str) -> None:
         self.name = name
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+    def __get__(self, instance: Any, owner: builtins.type | None = None) -> Any:
         if instance is None:
             return self
         try:

@@ -7,7 +7,7 @@ import os
 import sys
 from importlib import metadata
 
-from minance.cli import accounts, bots, console, data, keys, portfolio, serve, trading, vault
+from minance.cli import accounts, backtest, bots, console, data, keys, portfolio, serve, trading, vault
 from minance.cli.common import CliError
 
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.register(sub)
     bots.register(sub)
     data.register(sub)
+    backtest.register(sub)
     return parser
 
 

@@ -189,7 +189,7 @@ def cmd_balance(args: argparse.Namespace) -> None:
         value = held.value if held else None
         route = held.path if held and value is not None else None
         data.append({"asset": b.asset, "free": b.free, "locked": b.locked, "total": b.total,
-                     f"value{quote}": value, "route": route})
+                     "price": held.price if held else None, f"value{quote}": value, "route": route})
         rows.append([b.asset, b.free, b.locked, b.total, value if value is not None else "not priced",
                      route or "-"])
     unpriced = list(valuation.unpriced)

@@ -13,7 +13,8 @@ Blocking code uses :class:`~minance.client.streams_sync.Streams` (same methods; 
 * Every ``subscribe_*`` / ``user_data`` call returns a :class:`Subscription` with its own connection:
   ``async for`` / ``await sub.next(timeout)``, or pass ``on_event=callback`` (plain or ``async``; events then
   go to the callback only). ``await sub.ready()`` waits for the connection (and its subscription);
-  ``await sub.close()`` ends it; ``sub.reconnects`` counts reconnections.
+  ``await sub.close()`` ends it; ``sub.reconnects`` counts reconnections; ``sub.ended`` / ``sub.error`` say
+  whether and why it stopped for good.
 * Market streams: ``subscribe_klines(symbol, interval)``, ``subscribe_book_ticker(symbols)``,
   ``subscribe_trades(symbol)``, ``subscribe_agg_trades(symbol)``, ``subscribe_depth(symbol)``.
 * Reconnect: any drop (network, server restart, the 24 h limit, ``serverShutdown``) reconnects with
@@ -41,6 +42,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
 
+import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -65,6 +67,11 @@ from minance.client.targets import Target
 __all__ = ["AsyncStreams", "Backoff", "StreamError", "Subscription", "ws_urls"]
 
 log = logging.getLogger("minance.streams")
+# the websockets library logs handshakes (the request line, which holds a listen key) at DEBUG: its records are
+# not even made, whatever level the application's logging is at
+_wire_log = logging.getLogger("minance.streams.wire")
+_wire_log.setLevel(logging.CRITICAL + 1)
+_wire_log.propagate = False
 E = TypeVar("E")
 _CLOSED = object()  # queue sentinel: the subscription ended
 _ids = itertools.count(1)
@@ -121,6 +128,16 @@ class Subscription(Generic[E]):
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def ended(self) -> bool:
+        """True once the subscription stopped for good (closed, or a :class:`StreamError`)."""
+        return self._task.done()
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why it ended, when it ended on an error (bad credentials, a refused subscription)."""
+        return self._error
 
     async def ready(self, timeout: float | None = 10.0) -> None:
         """Wait until connected and subscribed (raises the subscription's error, or TimeoutError)."""
@@ -180,14 +197,15 @@ class Subscription(Generic[E]):
                 try:
                     await self._prepare()
                     async with connect(self._url(), open_timeout=10, compression=None, max_size=2 ** 24,
-                                       ping_interval=20, ping_timeout=20, close_timeout=2, proxy=None) as ws:
+                                       ping_interval=20, ping_timeout=20, close_timeout=2, proxy=None,
+                                       logger=_wire_log) as ws:
                         self._ws = ws
                         await self._on_open(ws)
                         attempt = 0
                         self._down_since = None
                         self._connected.set()
                         async for message in ws:
-                            await self._on_message(json.loads(message))
+                            await self._on_message(orjson.loads(message))
                 except StreamError as exc:
                     self._error = exc
                     return
@@ -378,7 +396,9 @@ class UserSubscription(Subscription[UserEvent]):
                     await self._owner.client.keepalive_listen_key(self._listen_key)
 
     async def _prepare(self) -> None:
-        if self._use_listen_key and self._listen_key is None:
+        # every attempt asks for the key: Binance returns the active one (extended) or a new one when it expired
+        # or the server forgot it (a restart), so a stale key never blocks the reconnection
+        if self._use_listen_key:
             await self._connect_key()
 
     async def _on_open(self, ws: ClientConnection) -> None:
@@ -397,14 +417,16 @@ class UserSubscription(Subscription[UserEvent]):
         rid = f"uds{next(_ids)}"
         await ws.send(json.dumps({"id": rid, "method": "userDataStream.subscribe.signature", "params": params}))
         while True:
-            reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            reply = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
             if reply.get("id") == rid:
                 break
         if reply.get("status") != 200:
             err = reply.get("error") or {}
             code = err.get("code")
-            if code in FATAL_CODES or reply.get("status") in (400, 401, 403):
+            if code in FATAL_CODES or reply.get("status") in (401, 403):
                 raise StreamError(f"user data subscription refused: {code} {err.get('msg')}")
+            if code == -1021:  # our clock drifted from the server's: measure again before the next attempt
+                client.time_offset_ms = None
             raise TransportError(f"user data subscription failed: {code} {err.get('msg')}")
 
     async def _reconcile(self) -> None:

@@ -46,6 +46,14 @@ class SyncSubscription(Generic[E]):
         return self.sub.reconnects
 
     @property
+    def ended(self) -> bool:
+        return self.sub.ended
+
+    @property
+    def error(self) -> BaseException | None:
+        return self.sub.error
+
+    @property
     def book(self) -> LocalOrderBook:
         return self.sub.book  # type: ignore[attr-defined]
 

@@ -173,6 +173,10 @@ class Err:
     ADMIN_INVALID = _e(-1130, 400, "{reason}", _FIX)
     ADMIN_BODY_NOT_OBJECT = _e(-1100, 400, "The admin API takes a JSON object body.", _FIX)
     ADMIN_BODY_TOO_LARGE = _e(-1101, 400, "Request body too large.", _FIX)
+    # the web console's session cookie on the admin API (server/console)
+    CONSOLE_SIGNED_OUT = _e(-1002, 401, "The console session has ended: sign in again.", _STOP)
+    CONSOLE_CROSS_SITE = _e(-1002, 403, "Cross-site requests are refused.", _STOP)
+    CONSOLE_CSRF = _e(-1002, 403, "Missing or wrong CSRF token (X-CSRF-Token).", _STOP)
 
     # 40xx: wallet (/sapi/v1/capital)
     ADDRESS_INVALID = _e(-4007, 400, "Address validation is not passed.", _FIX)

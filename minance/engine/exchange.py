@@ -190,6 +190,16 @@ class Exchange(PlacementMixin, MatchingMixin, MarketMixin, ListsMixin, CancelsMi
         return result
 
     # accounts -------------------------------------------------------------------------------------------
+    def list_symbols(self, specs: Iterable[SymbolSpec]) -> None:
+        """Starts trading the given symbols this engine does not know yet (restored from a snapshot written
+        before they were listed); symbols it knows are left untouched."""
+        for spec in specs:
+            if spec.symbol not in self.symbols:
+                self.specs[spec.symbol] = spec
+                self.symbols[spec.symbol] = SymbolState(
+                    SymbolRules(spec), self.ledger.cell(self.fee_account_id, spec.base),
+                    self.ledger.cell(self.fee_account_id, spec.quote), self.keep_trades)
+
     def account(self, account_id: int) -> AccountState:
         acct = self.accounts.get(account_id)
         if acct is None:

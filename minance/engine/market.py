@@ -70,7 +70,7 @@ class VirtualMarket:
     """
 
     __slots__ = ("account_id", "ask0", "bid0", "depth_events", "first_notional", "grid", "growth_permille",
-                 "levels", "notionals", "ref", "rules", "shown", "spacing_bps", "spread_bps", "taken_asks",
+                 "levels", "notionals", "ref", "rules", "shown", "shown_key", "spacing_bps", "spread_bps", "taken_asks",
                  "taken_bids")
 
     def __init__(self, rules, account_id: int, spread_bps: int, spacing_bps: int, levels: int,
@@ -92,21 +92,27 @@ class VirtualMarket:
         self.bid0 = self.ask0 = self.grid = 0  # best virtual bid/ask and the level step, in units
         self.taken_bids: dict[int, int] = {}  # level index → quantity consumed since the last re-centring
         self.taken_asks: dict[int, int] = {}
-        self.shown: dict | None = None  # the ladder as last published in a depth event (None: not yet)
+        self.shown: tuple | None = None  # the ladder as last published in a depth event (None: not yet)
+        self.shown_key: tuple | None = None
 
     def params(self) -> list:
         return [self.account_id, self.spread_bps, self.spacing_bps, self.levels, self.first_notional,
                 self.growth_permille, self.depth_events]
 
     def centre(self, ref: int) -> None:
-        """Re-centre the ladder on ``ref`` (units); consumed liquidity is replenished."""
+        """Re-centre the ladder on ``ref`` (units); consumed liquidity is replenished. The grid is worked out
+        lazily (:meth:`fix`), so a path of many points costs a few assignments per point."""
         if self.taken_bids:
             self.taken_bids = {}
         if self.taken_asks:
             self.taken_asks = {}
-        if ref == self.ref:
-            return
-        self.ref = ref
+        if ref != self.ref:
+            self.ref = ref
+            self.grid = 0
+
+    def fix(self) -> None:
+        """Work out the grid step and the touch for the current reference."""
+        ref = self.ref
         tick = self.rules.tick or 1
         grid = _one_digit(ref * self.spacing_bps // (tick * BPS)) * tick
         half = ref * self.spread_bps // (2 * BPS)
@@ -120,6 +126,8 @@ class VirtualMarket:
         """Open quantity of level ``i`` (0 when the level does not exist or is used up)."""
         if not self.ref or i >= self.levels:
             return 0
+        if not self.grid:
+            self.fix()
         price = self.bid0 - i * self.grid if is_bid else self.ask0 + i * self.grid
         r = self.rules
         if price < (r.min_price or 1) or (r.max_price and price > r.max_price):
@@ -136,6 +144,8 @@ class VirtualMarket:
         return q - taken if q > taken else 0
 
     def price(self, is_bid: bool, i: int) -> int:
+        if not self.grid:
+            self.fix()
         return self.bid0 - i * self.grid if is_bid else self.ask0 + i * self.grid
 
     def best(self, is_bid: bool) -> tuple[int, int, int]:
@@ -163,8 +173,10 @@ class VirtualMarket:
 
     def at(self, is_bid: bool, price: int) -> int:
         """Open virtual quantity at ``price`` (0 off the grid)."""
-        if not self.ref or not self.grid:
+        if not self.ref:
             return 0
+        if not self.grid:
+            self.fix()
         d = self.bid0 - price if is_bid else price - self.ask0
         if d < 0 or d % self.grid:
             return 0
@@ -209,7 +221,8 @@ class MarketMixin:
             p -= p % tick
             if p <= 0:
                 p = tick
-            vm.centre(p)
+            if p != vm.ref or vm.taken_bids or vm.taken_asks:
+                vm.centre(p)
             bid_keys, ask_keys = book.bid_keys, book.ask_keys
             if (ask_keys and -ask_keys[-1] <= p) or (bid_keys and bid_keys[-1] >= p):
                 self._fill_crossed(sym, vm, p, cap)
@@ -460,11 +473,44 @@ class MarketMixin:
         rows = sorted(merged.items(), reverse=is_bid)
         return rows[:limit] if limit > 0 else rows
 
+    @staticmethod
+    def _merged_iter(sym, is_bid: bool):
+        """(price, total) of one side best first, real and virtual merged, produced lazily."""
+        book, vm = sym.book, sym.virtual
+        if is_bid:
+            keys, levels = book.bid_keys, book.bids
+            real = ((p, levels[p].total) for p in reversed(keys))
+        else:
+            keys, levels = book.ask_keys, book.asks
+            real = ((-k, levels[-k].total) for k in reversed(keys))
+        r = next(real, None)
+        i = 0
+        v = None
+        while True:
+            if v is None and i < vm.levels:
+                q = vm.qty(is_bid, i)
+                v = (vm.price(is_bid, i), q) if q else None
+                i += 1
+                if v is None and i < vm.levels and vm.ref:
+                    continue
+            if r is None and v is None:
+                return
+            if v is None or (r is not None and (r[0] >= v[0] if is_bid else r[0] <= v[0])):
+                if v is not None and r[0] == v[0]:
+                    yield r[0], r[1] + v[1]
+                    v = None
+                else:
+                    yield r
+                r = next(real, None)
+            else:
+                yield v
+                v = None
+
     def _walk_cost(self, sym, taker_is_buy: bool, qty: int, limit: int = 0) -> tuple[int, int]:
         if sym.virtual is None:
             return sym.book.walk_cost(taker_is_buy, qty, limit)
         filled = cost = 0
-        for price, total in self._merged_levels(sym, not taker_is_buy):
+        for price, total in self._merged_iter(sym, not taker_is_buy):
             if limit and (price > limit if taker_is_buy else price < limit):
                 break
             take = min(total, qty - filled)
@@ -478,7 +524,7 @@ class MarketMixin:
         if sym.virtual is None:
             return sym.book.walk_budget(taker_is_buy, budget, step, max_qty)
         total = 0
-        for price, level_total in self._merged_levels(sym, not taker_is_buy):
+        for price, level_total in self._merged_iter(sym, not taker_is_buy):
             afford = budget * ONE // price
             if step:
                 afford -= afford % step
@@ -505,6 +551,10 @@ class MarketMixin:
         if not vm.depth_events:
             return
         book = sym.book
+        key = (vm.ref, tuple(vm.taken_bids.items()), tuple(vm.taken_asks.items()))
+        if vm.shown is not None and vm.shown_key == key and not book.changed_bids and not book.changed_asks:
+            return  # the ladder is as last published and no real level changed
+        vm.shown_key = key
         now = (vm.ladder(True), vm.ladder(False))
         before = vm.shown or ({}, {})
         vm.shown = now

@@ -216,7 +216,8 @@ def load_bars(symbol: str, interval: str, start_ms: int, end_ms: int, *, root: P
 def _expected(interval: str, start_ms: int, end_ms: int) -> np.ndarray:
     step = INTERVALS[interval]
     if step:
-        first = -(-start_ms // step) * step
+        offset = 4 * 86_400_000 if interval == "1w" else 0  # weeks open on Mondays (1970-01-05 was one)
+        first = -(-(start_ms - offset) // step) * step + offset
         return np.arange(first, end_ms, step, dtype=np.int64)
     opens, t = [], next_open(interval, start_ms - 1) if start_ms else 0  # calendar months
     while t < end_ms:

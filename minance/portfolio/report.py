@@ -104,21 +104,16 @@ def build_report(valuation: Valuation, ledger: Ledger, *, method: str, now_ms: i
             fees=pos.fees if pos else ZERO, fees_value=quantize(pos.fees_value, prec) if pos else ZERO,
             unexplained=balance - replayed, cost_complete=complete))
     flows = [f for f in ledger.flows if since_ms is None or f.time >= since_ms]
-    net = None if any(f.value is None for f in flows) else quantize(sum((f.value for f in flows), ZERO), prec)  # type: ignore[misc]
+    flow_values = [f.value for f in flows]
+    net = None if None in flow_values else quantize(sum((v for v in flow_values if v is not None), ZERO), prec)
     twr = time_weighted_return(start_equity, flows, equity, since_ms)
     hold = None
     if current_prices is not None:
         start = dict(ledger.checkpoints.get(since_ms, {})) if since_ms is not None else {}
         for f in flows:
             start[f.asset] = start.get(f.asset, ZERO) + f.amount
-        total = ZERO
-        for asset, qty in start.items():
-            px = current_prices.get(asset)
-            if px is None:
-                total = None  # type: ignore[assignment]
-                break
-            total += qty * px
-        hold = quantize(total, prec) if total is not None else None
+        known = [qty * current_prices[asset] for asset, qty in start.items() if asset in current_prices]
+        hold = quantize(sum(known, ZERO), prec) if len(known) == len(start) else None
     return Report(
         quote=q, method=method, time_ms=now_ms, since_ms=since_ms, precision=prec, rows=tuple(rows), equity=equity,
         realised=sum((r.realised for r in rows), ZERO),

@@ -137,7 +137,7 @@ def quantize(value: Decimal, precision: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_EVEN)
 
 
-def value_balances(amounts: Mapping[str, Decimal], prices: Mapping[str, Decimal], pairs: Iterable[Pair],
+def value_balances(amounts: Mapping[str, Decimal], prices: Mapping[str, Decimal], pairs: Iterable[Pair] | PairGraph,
                    quote: str) -> Valuation:
     """Each asset's amount valued in ``quote`` at the quote asset's precision, with its route; raises
     :class:`UnknownAsset` when no pair trades ``quote``."""

@@ -226,6 +226,13 @@ class AdminApi:
                 symbols = [query["symbol"].upper()] if query.get("symbol") else list(engine.symbols)
                 trades = [my_trade(t) for s in symbols for t in engine.my_trades(account.id, s, limit=limit)]
                 return sorted(trades, key=lambda t: (t["time"], t["id"]), reverse=True)[:limit]
+            case ("GET", ["bots"]):  # the console's Bots page; 404 when this installation has no bots package
+                from minance.server.console.bots import list_bots
+
+                bots = list_bots()
+                if bots is None:
+                    raise Err.UNKNOWN_PATH(path="/admin/bots", method=method)
+                return bots
             case ("POST", ["console", "link"]) if self.links is not None:
                 return {"path": f"/console/link/{self.links.create()}", "expiresInSeconds": int(self.links.ttl_s)}
         raise Err.UNKNOWN_PATH(path=f"/admin/{'/'.join(parts)}", method=method)

@@ -140,8 +140,8 @@ class MinanceApp:
         if path.startswith("/admin/") or path == "/admin":
             # the console's session cookie (+ CSRF token on writes) stands in for the bearer token
             access = False if "authorization" in headers else self._console.admin_access(method, headers)
-            if isinstance(access, tuple):
-                await self._send(send, access[0], orjson.dumps(access[1]), [])
+            if isinstance(access, BinanceError):
+                await self._send(send, access.http_status, orjson.dumps(access.to_wire()), list(SECURITY_HEADERS))
                 return
             status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
                                                     receive, via_session=access)

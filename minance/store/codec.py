@@ -29,7 +29,7 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, Enum):
         return value.value
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {}
         for name, default in _field_defaults(type(value)):  # defaults are left out: shorter records
             field_value = getattr(value, name)

@@ -392,7 +392,10 @@ def make_private(data_dir: Path) -> None:
         for suffix in _SIDE_FILES:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(data_dir / f"{name}{suffix}", 0o600)
-    os.close(os.open(data_dir / DB_FILE, os.O_WRONLY | os.O_CREAT, 0o600))  # created private, before SQLite
+    # A new database is created private before SQLite opens it. Never open (and close) an existing one here:
+    # closing any descriptor of a file drops the POSIX locks SQLite holds on it in this process.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(data_dir / DB_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def open_store(data_dir: Path, *, durable: bool = True) -> SqliteStore:

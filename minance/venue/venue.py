@@ -52,6 +52,7 @@ def open_engine(journal: Journal, specs: dict[str, SymbolSpec] = DEFAULT_SYMBOLS
     if snapshot is not None:
         after, state = snapshot
         engine.restore(state)
+        engine.list_symbols(specs.values())  # symbols listed since the snapshot was written
     replayed = 0
     for _, payload in journal.replay(after):
         result = engine.handle(decode(payload))
@@ -82,6 +83,7 @@ class Venue:
         self.failure: BaseException | None = None
         self.on_fatal: Callable[[BaseException], None] | None = None  # the process owner's exit
         self._fatal_told = False
+        self._failure_listeners: list[Callable[[BaseException], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._since_snapshot = 0
         self._listeners: list[Listener] = []
@@ -142,6 +144,10 @@ class Venue:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def when_failed(self, listener: Callable[[BaseException], None]) -> None:
+        """Called on the loop when the journal fails, before ``on_fatal`` (e.g. streams stop rendering)."""
+        self._failure_listeners.append(listener)
 
     def account_update_ms(self, account_id: int) -> int | None:
         """When the account's balances last changed (since this server started)."""
@@ -217,6 +223,11 @@ class Venue:
             self._fatal_told = True
             log.critical("the journal failed (%s): refusing every request; the process must restart and "
                          "recover from the journal", failure)
+            for listener in self._failure_listeners:
+                try:
+                    listener(self.failure)
+                except Exception:
+                    log.exception("failure listener failed")
             if self.on_fatal is not None:
                 self.on_fatal(self.failure)
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 def console_server(tmp_path_factory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("console") / "data"
     run_cli(data, "account", "create", "alice", "--deposit", "USDT=10000", "--deposit", "BTC=1")
-    srv = Server(data, "--market-clock", "manual", env={"MINANCE_WEIGHT_PER_MINUTE": "1000000"})
+    bots = data.parent / "bots"  # the bots home the Bots page lists (empty: "None.")
+    srv = Server(data, "--market-clock", "manual",
+                 env={"MINANCE_WEIGHT_PER_MINUTE": "1000000", "MINANCE_BOTS": str(bots)})
     yield srv
     srv.stop()
 
@@ -94,6 +97,7 @@ def test_key_lifecycle_in_the_browser(console_server: Server, browser, shots: Pa
     context, page = signed_in_page(browser, server)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     screenshot(page, shots, "keys-empty")
 
     # create an HMAC key with spot trading; the secret is shown once
@@ -113,10 +117,20 @@ def test_key_lifecycle_in_the_browser(console_server: Server, browser, shots: Pa
     assert secret not in page.content()  # never again in any page
     assert admin_token(server.data_dir) not in page.content()
 
-    # the key works from python-binance
+    # Binance's rules, explained where they bite: no withdrawals without an IP list; the lapse date of spot trading
+    card = page.locator("article.key[data-label='console bot']")
+    assert card.get_by_label("Enable Withdrawals").is_disabled()
+    assert "Withdrawals need an IP restriction" in card.inner_text()
+    assert "Unrestricted key: spot trading lapses on 20" in card.inner_text()
+
+    # the key works from python-binance: a market order fills, a limit order rests
     client = python_binance(server.url, api_key, secret)
     order = client.create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
     assert order["status"] == "FILLED"
+    bid = Decimal(client.get_order_book(symbol="BTCUSDT", limit=5)["bids"][0][0])
+    resting = client.order_limit_buy(symbol="BTCUSDT", quantity="0.001", price=str((bid * Decimal("0.97")).quantize(
+        Decimal("0.01"))))
+    assert resting["status"] == "NEW"
 
     # the order shows in Activity
     open_page(page, server, "activity")
@@ -163,6 +177,7 @@ def test_key_lifecycle_in_the_browser(console_server: Server, browser, shots: Pa
     # the other pages render with data
     open_page(page, server, "accounts")
     page.wait_for_selector("#recent-trades td:has-text('BTCUSDT')")
+    page.wait_for_selector(f"#open-orders td:has-text('{Decimal(resting['price']).normalize():f}')")
     page.get_by_label("Amount").fill("250")
     page.get_by_role("button", name="Deposit").click()
     expect_text(page, "Deposited 250 USDT to alice")
@@ -204,10 +219,50 @@ def test_keyboard_only_sign_in_and_navigation(console_server: Server, browser) -
     page.get_by_role("link", name="Activity").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("body[data-page=activity]")
-    # every form control has a label
-    unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
-        .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML)""")
-    assert unlabelled == []
+    assert page.evaluate("document.activeElement.id") == "main"  # focus moves to the new page's content
+    # on every page, every form control has a label
+    for name in PAGES:
+        open_page(page, console_server, name)
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
+            .filter((el) => !el.labels?.length && !el.getAttribute('aria-label') && !el.textContent.trim())
+            .map((el) => el.outerHTML)""")
+        assert unlabelled == [], (name, unlabelled)
+    context.close()
+
+
+def test_self_generated_key_by_file_and_rotation(console_server: Server, browser, tmp_path: Path) -> None:
+    from tests.support import generate_key_pair
+
+    server = console_server
+    context, page = signed_in_page(browser, server)
+    _, public_pem = generate_key_pair("ed25519")
+    pem_file = tmp_path / "id_ed25519.pub.pem"
+    pem_file.write_text(public_pem)
+    form = page.locator("form[aria-labelledby=create-h]")
+    form.get_by_label("Self-generated (Ed25519 or RSA): you register your public key").check()
+    form.get_by_label("…or upload the public key file").set_input_files(str(pem_file))
+    # (page.evaluate, not wait_for_function: the console's CSP forbids the string eval that one uses)
+    wait_for(lambda: "BEGIN PUBLIC KEY" in form.locator("textarea").input_value())
+    form.get_by_label("Label", exact=True).fill("ed key")
+    form.get_by_role("button", name="Create API").click()
+    page.wait_for_selector("#secret-once output.apikey")
+    assert page.locator("#secret-once output.secret").count() == 0  # nothing secret exists for such a key
+    card = page.locator("article.key[data-label='ed key']")
+    assert "ED25519" in card.locator("header").inner_text()
+
+    # rotate an HMAC key with a grace period: the new secret once, the old key in its grace period
+    issued = cli_json(server.data_dir, "key", "create", "--account", "alice", "--label", "to rotate")
+    page.reload()
+    page.wait_for_selector("body[data-page=keys]")
+    page.locator("article.key[data-label='to rotate']").get_by_role("button", name="Rotate…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Grace period (seconds)").fill("600")
+    dialog.get_by_role("button", name="Rotate").click()
+    page.wait_for_selector("#secret-once output.secret")
+    new_key = page.locator("#secret-once output.apikey").inner_text()
+    assert new_key != issued["apiKey"]
+    old = httpx.get(f"{server.url}/admin/keys/{issued['apiKey']}", headers=bearer(server)).json()
+    assert old["status"] == "grace" and old["rotatedTo"] == new_key
     context.close()
 
 
@@ -279,6 +334,29 @@ def test_one_time_link_is_used_up(console_server: Server, browser) -> None:
     assert again.url.endswith("/console/signin")
     first.close()
     second.close()
+
+
+def test_bots_page_lists_the_bots_home(console_server: Server, browser) -> None:
+    from minance.bots.store import BotStore
+
+    bots_home = console_server.data_dir.parent / "bots"
+    (bots_home / "dca-demo").mkdir(parents=True, exist_ok=True)
+    store = BotStore(bots_home / "dca-demo" / "bot.db")
+    store.put("status", {"name": "dca-demo", "state": "stopped", "strategy": "dca", "profile": "local-bot"})
+    store.close()
+    listed = httpx.get(console_server.url + "/admin/bots", headers=bearer(console_server)).json()
+    assert [(b["name"], b["state"], b["strategy"]) for b in listed] == [("dca-demo", "stopped", "dca")]
+    context, page = signed_in_page(browser, console_server)
+    open_page(page, console_server, "bots")
+    row = page.locator("section", has_text="Running bots").locator("tbody tr").first
+    assert "dca-demo" in row.inner_text() and "stopped" in row.inner_text()
+    context.close()
+
+
+def test_console_link_needs_a_running_server(tmp_path: Path) -> None:
+    proc = run_cli(tmp_path / "idle", "console", "link", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("minance: no server runs on") and proc.stderr.count("\n") == 1
 
 
 def test_sign_in_lockout(tmp_path, browser) -> None:

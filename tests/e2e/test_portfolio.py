@@ -48,15 +48,17 @@ def deposit(srv, asset: str, amount: str) -> None:
                headers=srv.admin, timeout=10).raise_for_status()
 
 
-def steady(srv, *args: str) -> tuple[dict, dict[str, Decimal]]:
-    """The CLI's JSON and the last prices it saw: symbols without local trades follow the feed's minute klines
-    (wall clock), so run again if a minute turned over during the call."""
-    for _ in range(3):
-        before = {p.symbol: p.price for p in srv.client.ticker_prices()}
-        out = srv.user.json(*args)
-        if before == {p.symbol: p.price for p in srv.client.ticker_prices()}:
-            return out, before
-    raise AssertionError("prices kept moving")
+def priced(srv, *args: str) -> tuple[dict, dict[str, tuple[Decimal, Decimal]]]:
+    """The CLI's JSON, and each symbol's lowest and highest last price around the call: the live market keeps
+    moving, so the prices the CLI used are checked to lie within what the exchange quoted meanwhile."""
+    before = {p.symbol: p.price for p in srv.client.ticker_prices()}
+    out = srv.user.json(*args)
+    after = {p.symbol: p.price for p in srv.client.ticker_prices()}
+    return out, {s: (min(before[s], after[s]), max(before[s], after[s])) for s in before}
+
+
+def within(price: Decimal, bounds: tuple[Decimal, Decimal]) -> bool:
+    return bounds[0] <= price <= bounds[1]
 
 
 def by_hand(trades, fifo: bool) -> tuple[Decimal, Decimal, Decimal]:
@@ -94,7 +96,7 @@ def by_hand(trades, fifo: bool) -> tuple[Decimal, Decimal, Decimal]:
 
 @pytest.mark.parametrize("method", ["average", "fifo"])
 def test_pnl_and_equity_reconcile_with_my_trades_and_balances(world, method):
-    report, prices = steady(world, "portfolio", "--profile", "pf", "--cost", method)
+    report, bounds = priced(world, "portfolio", "--profile", "pf", "--cost", method)
     client = world.client
     balances = {b.asset: b.total for b in client.account(omit_zero_balances=True).balances}
     rows = {a["asset"]: a for a in report["assets"]}
@@ -104,8 +106,10 @@ def test_pnl_and_equity_reconcile_with_my_trades_and_balances(world, method):
         trades = client.my_trades(symbol)
         qty, cost, realised = by_hand(trades, fifo=method == "fifo")
         assert qty == balances[asset]  # the trades explain the balance exactly
-        value = q8(qty * prices[symbol])
         row = rows[asset]
+        price = D(row["price"])
+        assert within(price, bounds[symbol])
+        value = q8(qty * price)
         assert D(row["balance"]) == balances[asset] and D(row["value"]) == value
         assert D(row["costBasis"]) == q8(cost)
         assert D(row["realisedPnl"]) == q8(realised)
@@ -146,17 +150,25 @@ def test_portfolio_bad_input(world):
 
 
 def test_balance_values_at_full_precision_with_routes(world):
-    data, prices = steady(world, "balance", "--profile", "pf", "--quote", "BTC")
+    data, bounds = priced(world, "balance", "--profile", "pf", "--quote", "BTC")
     rows = {b["asset"]: b for b in data["balances"]}
-    eth = D(rows["ETH"]["total"])
-    assert D(rows["ETH"]["valueBTC"]) == q8(eth * prices["ETHBTC"]) != 0  # never rounded to 2 decimals
-    assert rows["ETH"]["route"] == "ETH→BTC"
-    assert D(rows["USDT"]["valueBTC"]) == q8(D(rows["USDT"]["total"]) / prices["BTCUSDT"])
-    assert data["unpriced"] == ["XYZ"] or "XYZ" not in rows
-    bnb, prices = steady(world, "balance", "--profile", "pf", "--quote", "BNB")
-    eth_row = next(b for b in bnb["balances"] if b["asset"] == "ETH")
-    assert eth_row["valueBNB"] is not None and eth_row["route"].count("→") == 2  # ETH has no BNB pair: two hops
-    assert D(eth_row["valueBNB"]) == q8(eth * prices["ETHUSDT"] / prices["BNBUSDT"])
+    eth = rows["ETH"]
+    assert eth["route"] == "ETH→BTC" and within(D(eth["price"]), bounds["ETHBTC"])
+    assert D(eth["valueBTC"]) == q8(D(eth["total"]) * D(eth["price"])) != 0  # never rounded to 2 decimals
+    usdt = rows["USDT"]
+    assert usdt["route"] == "USDT→BTC"  # through BTCUSDT, inverted
+    low, high = bounds["BTCUSDT"]
+    assert 1 / high <= D(usdt["price"]) <= 1 / low
+    assert D(usdt["valueBTC"]) == q8(D(usdt["total"]) * D(usdt["price"]))
+    assert D(data["total"]) == sum(D(b["valueBTC"]) for b in data["balances"] if b["valueBTC"] is not None)
+    assert data["unpriced"] == (["XYZ"] if "XYZ" in rows else [])
+
+    bnb, bounds = priced(world, "balance", "--profile", "pf", "--quote", "BNB")
+    eth = next(b for b in bnb["balances"] if b["asset"] == "ETH")
+    assert eth["route"] == "ETH→USDT→BNB"  # ETH has no BNB pair: two hops
+    (eth_low, eth_high), (bnb_low, bnb_high) = bounds["ETHUSDT"], bounds["BNBUSDT"]
+    assert eth_low / bnb_high <= D(eth["price"]) <= eth_high / bnb_low
+    assert D(eth["valueBNB"]) == q8(D(eth["total"]) * D(eth["price"]))
 
 
 def test_balance_unknown_quote_is_an_error(world):

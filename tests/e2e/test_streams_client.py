@@ -9,6 +9,7 @@ after it reconnects it reports them (synthetic events from REST) and backfills t
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from decimal import Decimal
@@ -28,7 +29,7 @@ from minance.client.stream_events import (
     TradeEvent,
 )
 from minance.domain.orders import ExecutionType, OrderStatus, OrderType, Side
-from tests.support import admin_token, create_account, issue_key, running_server
+from tests.support import admin_token, create_account, issue_key, running_server, wait_for
 
 SYMBOL = "BTCUSDT"
 FAST = Backoff(initial_s=0.05, factor=2, max_s=0.2, jitter=0)
@@ -148,14 +149,23 @@ def test_local_order_book_equals_rest_depth(exchange):
         async with AsyncStreams(target=exchange.url, backoff=FAST) as streams, rest(exchange) as client:
             depth = streams.subscribe_depth(SYMBOL)
             await depth.ready()
-            for _ in range(4):
+            for i in range(5):
+                if i == 3:  # a dropped connection: the book is rebuilt from a new snapshot
+                    await depth.drop()
+                    while depth.reconnects == 0:
+                        await asyncio.sleep(0.01)
+                    await depth.ready()
                 await astep(exchange)
-                snapshot = await client.depth(SYMBOL, limit=1000)
-                while depth.book.last_update_id is None or depth.book.last_update_id < snapshot.last_update_id:
-                    event = await depth.next(10)
-                    assert isinstance(event, DepthUpdate)
+                for _ in range(20):  # the same update id on both sides (the maker may re-quote meanwhile)
+                    snapshot = await client.depth(SYMBOL, limit=1000)
+                    while depth.book.last_update_id is None or depth.book.last_update_id < snapshot.last_update_id:
+                        event = await depth.next(10)
+                        assert isinstance(event, DepthUpdate)
+                    if depth.book.last_update_id == snapshot.last_update_id:
+                        break
                 assert depth.book.last_update_id == snapshot.last_update_id
                 assert depth.book.bids() == snapshot.bids and depth.book.asks() == snapshot.asks
+            assert depth.reconnects == 1
 
     asyncio.run(main())
 
@@ -255,7 +265,8 @@ def test_user_data_reconnects_and_reports_what_it_missed(exchange):
     asyncio.run(main())
 
 
-def test_user_data_over_a_listen_key_with_the_blocking_api(exchange):
+def test_user_data_over_a_listen_key_with_the_blocking_api(exchange, caplog):
+    caplog.set_level(logging.DEBUG)
     creds = exchange.creds
     with Streams(creds.api_key, creds.secret, target=exchange.url, backoff=FAST) as streams:
         user = streams.user_data(listen_key=True)
@@ -266,9 +277,11 @@ def test_user_data_over_a_listen_key_with_the_blocking_api(exchange):
         while not (isinstance(event, ExecutionReport) and event.order_id == order.order_id):
             event = user.next(10)
         assert event.symbol == SYMBOL and event.side is Side.SELL
+        listen_key = user.sub._listen_key
         user.drop()  # a forced reconnect: the subscription comes back by itself
         user.ready()
         user.close()
+    assert listen_key and len(listen_key) == 64 and listen_key not in caplog.text  # it opens the account's stream
 
 
 def test_bad_credentials_end_the_user_stream(exchange):
@@ -277,5 +290,43 @@ def test_bad_credentials_end_the_user_stream(exchange):
             user = streams.user_data()
             with pytest.raises(StreamError):
                 await user.ready()
+            assert user.ended and isinstance(user.error, StreamError) and "-2015" in str(user.error)
+            with pytest.raises(StreamError):
+                await user.next(5)
 
     asyncio.run(main())
+
+
+def test_a_server_restart_is_survived(tmp_path, monkeypatch):
+    """The server goes away (serverShutdown, then refused connections) and comes back on the same port with its
+    listen keys forgotten: both subscriptions come back by themselves, the user stream with a fresh key."""
+    from tests.support import Server
+
+    data = tmp_path / "data"
+    srv = Server(data, "--market-clock", "manual")
+    try:
+        create_account(data, "phoenix", "USDT=1000")
+        creds = issue_key(data, "phoenix", "--permissions", "reading,spot")
+        with (Streams(creds.api_key, creds.secret, target=srv.url, backoff=FAST) as streams,
+              Client(creds.api_key, creds.secret, target=srv.url) as client):
+            user = streams.user_data(symbols=[SYMBOL], listen_key=True)
+            bars = streams.subscribe_klines(SYMBOL, "1s")
+            user.ready()
+            bars.ready()
+            srv.stop()
+            wait_for(lambda: not user.connected and not bars.connected)
+            monkeypatch.setattr("tests.support.free_port", lambda: srv.port)
+            srv = Server(data, "--market-clock", "manual")
+            user.ready(20)
+            bars.ready(20)
+            assert user.reconnects >= 1 and bars.reconnects >= 1
+            order = client.create_order(SYMBOL, "BUY", "MARKET", quote_order_qty="20")
+            seen = []
+            while not any(isinstance(e, ExecutionReport) and e.order_id == order.order_id for e in seen):
+                seen.append(user.next(10))
+            assert any(isinstance(e, Reconciled) for e in seen)  # told that it came back, before the order
+            bar = bars.next(10)
+            while not (isinstance(bar, KlineEvent) and bar.closed):
+                bar = bars.next(10)
+    finally:
+        srv.stop()

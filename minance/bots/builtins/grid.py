@@ -79,9 +79,11 @@ class Grid(Strategy):
         sells = [i for i in range(len(prices)) if prices[i] > price and i != nearest]
         buys = [i for i in range(len(prices)) if prices[i] < price and i != nearest]
         if sells:
-            need = self.qty * len(sells)
+            rules = ctx.rules(self.symbol)
+            # the buy's commission is taken from the base received: buy enough that every sell is covered
+            need = rules.round_qty(self.qty * len(sells) / (1 - ctx.commission(self.symbol).taker), up=True)
             order = ctx.buy(need, symbol=self.symbol, key="init:buy")
-            fee = sum((f.commission * (f.price if f.commission_asset != ctx.rules(self.symbol).quote else 1)
+            fee = sum((f.commission * (f.price if f.commission_asset != rules.quote else 1)
                        for f in order.fills), ZERO)
             ctx.state["init_price"] = str(order.avg_price)
             ctx.state["fees"] = str(Decimal(ctx.state["fees"]) + fee)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from minance.domain.errors import BinanceError, Err
 from minance.server.console.sessions import Links, Lockout, Sessions
 
 __all__ = ["COOKIE", "PAGES", "SECURITY_HEADERS", "ConsoleWeb"]
@@ -92,7 +93,7 @@ class ConsoleWeb:
         self._signin_page = self._static["signin.html"].decode()
 
     # -- the admin API through a session cookie --------------------------------------------------------------
-    def admin_access(self, method: str, headers: dict[str, str]) -> tuple[int, dict] | bool:
+    def admin_access(self, method: str, headers: dict[str, str]) -> BinanceError | bool:
         """For an /admin request without a bearer token: True when its session cookie (and, for a write, the
         CSRF token and our Origin) lets it through; False when it carries no cookie (the token check answers);
         else the refusal to send."""
@@ -100,15 +101,15 @@ class ConsoleWeb:
         if session_id is None:
             return False
         if headers.get("sec-fetch-site") == "cross-site":
-            return 403, {"code": -1002, "msg": "Cross-site requests are refused."}
+            return Err.CONSOLE_CROSS_SITE()
         session = self.sessions.get(session_id)
         if session is None:
-            return 401, {"code": -1002, "msg": "The console session has ended: sign in again."}
+            return Err.CONSOLE_SIGNED_OUT()
         if method not in _READS:
             if not same_origin(headers):
-                return 403, {"code": -1002, "msg": "Cross-site requests are refused."}
+                return Err.CONSOLE_CROSS_SITE()
             if not self.sessions.csrf_ok(session, headers.get("x-csrf-token")):
-                return 403, {"code": -1002, "msg": "Missing or wrong CSRF token (X-CSRF-Token)."}
+                return Err.CONSOLE_CSRF()
         return True
 
     # -- pages -------------------------------------------------------------------------------------------------
@@ -135,12 +136,12 @@ class ConsoleWeb:
             else:
                 await self._send(send, 200, self._static["index.html"], "text/html")
         else:
-            await self._json(send, 404, {"code": -1000, "msg": f"Path {path}, Method: {method} is invalid"})
+            await self._error(send, Err.UNKNOWN_PATH(path=path, method=method))
 
     async def _static_file(self, send, name: str) -> None:
         body = self._static.get(name)
         if body is None or name.endswith(".html"):
-            await self._json(send, 404, {"code": -1000, "msg": "No such file."})
+            await self._error(send, Err.UNKNOWN_PATH(path=f"/console/static/{name}", method="GET"))
             return
         ext = name[name.rfind("."):]
         kind = _TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -192,7 +193,7 @@ class ConsoleWeb:
         session = self.sessions.get(session_id, touch=False)
         token = headers.get("x-csrf-token") or (form or {}).get("csrf")
         if session is None or not same_origin(headers) or not self.sessions.csrf_ok(session, token):
-            await self._json(send, 403, {"code": -1002, "msg": "Sign-out refused: missing or wrong CSRF token."})
+            await self._error(send, Err.CONSOLE_CSRF())
             return
         self.sessions.end(session_id)
         await self._redirect(send, SIGN_IN, cookie="")
@@ -200,7 +201,7 @@ class ConsoleWeb:
     async def _session_info(self, headers: dict[str, str], send) -> None:
         session = self.sessions.get(cookie_value(headers))
         if session is None:
-            await self._json(send, 401, {"code": -1002, "msg": "Not signed in."})
+            await self._error(send, Err.CONSOLE_SIGNED_OUT())
             return
         await self._json(send, 200, {"csrfToken": session.csrf, "idleSeconds": self.sessions.idle_s,
                                      "expiresIn": int(self.sessions.expires_in(session))})
@@ -213,6 +214,9 @@ class ConsoleWeb:
             value = f"{COOKIE}={cookie}; {attrs}" if cookie else f"{COOKIE}=; {attrs}; Max-Age=0"
             extra.append((b"set-cookie", value.encode()))
         await self._send(send, 303, b"", "text/plain", extra=extra)
+
+    async def _error(self, send, error: BinanceError) -> None:
+        await self._json(send, error.http_status, error.to_wire())
 
     async def _json(self, send, status: int, body: Any) -> None:
         await self._send(send, status, orjson.dumps(body), "application/json")

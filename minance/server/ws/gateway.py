@@ -50,6 +50,9 @@ class WsGateway:
         ctx.venue.subscribe(DurableRelay(ctx.venue.journal, [self.hub.on_events, self.users.on_events],
                                          lambda: self.hub.wants_events() or self.users.wants_events()))
         self.hub.every_second(self.users.sweep)
+        # fail-stop: the engine now holds what the journal does not, so no stream may render it (not even a
+        # partial book): every connection is closed at once, before the server goes down
+        ctx.venue.when_failed(lambda _: asyncio.get_running_loop().create_task(self.stop()))
 
     def start(self) -> None:
         self.hub.start()

@@ -66,9 +66,11 @@ class Trader:
     def store(self, name: str) -> BotStore:
         return BotStore(self.home / name / "bot.db")
 
-    def cli(self, *args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, check: bool = False, timeout: float = 60,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "minance", *args], capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, **self.env}, cwd=REPO, check=check)
+                              timeout=timeout, env={**os.environ, **self.env, **(extra_env or {})}, cwd=REPO,
+                              check=check)
 
     def spawn(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "minance", *args], stdout=subprocess.PIPE,

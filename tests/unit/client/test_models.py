@@ -91,8 +91,8 @@ def test_public_api_is_pinned():
     assert sorted(client_pkg.__all__) == sorted([
         "ApiError", "AsyncClient", "AuthError", "BusinessError", "CancelRejected", "Client", "ClientError",
         "CredentialsError", "IpBannedError", "KeyKind", "KeyRejectedError", "OrderNotFound", "OrderRejected",
-        "RateLimitError", "RequestError", "ResponseFormatError", "RetryPolicy", "RetryableError", "Signer",
-        "SignatureError", "StopError", "Target", "TimestampError", "TransportError", "UnknownStatusError",
+        "RateLimitError", "ReadOnlyError", "RequestError", "ResponseFormatError", "RetryPolicy", "RetryableError",
+        "Signer", "SignatureError", "StopError", "Target", "TimestampError", "TransportError", "UnknownStatusError",
         "make_signer", "resolve_target"])
     for name in client_pkg.__all__:
         assert hasattr(client_pkg, name)

@@ -57,11 +57,12 @@ def test_a_command_the_journal_cannot_hold_never_reaches_the_engine(tmp_path):
 
 
 def test_a_failed_commit_stops_the_venue_and_a_restart_recovers_the_committed_state(tmp_path):
-    fatal: list[BaseException] = []
+    fatal: list[object] = []
     streamed: list[list] = []
 
     async def scenario() -> str:
         venue = _venue(tmp_path, fail_after=2)  # two records commit, the third fails
+        venue.when_failed(lambda failure: fatal.append("streams stopped"))
         venue.on_fatal = fatal.append
         venue.subscribe(DurableRelay(venue.journal, [streamed.append], lambda: True))
         venue.start()
@@ -75,7 +76,8 @@ def test_a_failed_commit_stops_the_venue_and_a_restart_recovers_the_committed_st
             await venue.submit(_buy(1))  # applied in memory, then its commit fails
         assert failed.value.code == -1001 and failed.value.http_status == 500
         await asyncio.sleep(0.01)
-        assert venue.failed and len(fatal) == 1 and isinstance(fatal[0], JournalFailed)
+        assert venue.failed and len(fatal) == 2 and fatal[0] == "streams stopped"
+        assert isinstance(fatal[1], JournalFailed)
         assert len(streamed) == told  # nothing of the uncommitted order reached a stream
         for attempt in (lambda: venue.engine, lambda: venue.submit_nowait(_buy(2))):
             with pytest.raises(BinanceError) as refused:
@@ -84,7 +86,7 @@ def test_a_failed_commit_stops_the_venue_and_a_restart_recovers_the_committed_st
         with pytest.raises(BinanceError):
             await venue.submit(Deposit(1, "USDT", Decimal(1), 2))
         venue.close()  # no snapshot of the uncommitted state
-        assert len(fatal) == 1
+        assert len(fatal) == 2
         return committed
 
     committed = asyncio.run(scenario())
