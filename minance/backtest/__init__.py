@@ -83,6 +83,9 @@ def run(strategy: Any, *, params: dict[str, Any] | None = None, symbol: str | No
     cpu0 = time.process_time()
     instance = strategy if isinstance(strategy, Strategy) else prepare(strategy, params)
     symbols = instance.symbols()
+    if len(symbols) > 1 and not symbol:
+        raise BacktestError(f"this strategy trades {len(symbols)} symbols ({', '.join(symbols)}): a backtest replays "
+                            "one symbol's bars (pass --symbol for a strategy that can run on one)")
     sym = (symbol or (symbols[0] if symbols else "")).upper()
     if not sym:
         raise BacktestError("no symbol: pass --symbol (or symbol=...)")

@@ -280,7 +280,7 @@ class Context(ABC):
             self.kill_switch.before_order(self.now(), req.symbol, buy_qty, held)
         else:
             self.kill_switch.before_order(self.now(), req.symbol, None, held)
-        with self.store.transaction():
+        with self.store.durable() if self.strategy.durable_intents else self.store.transaction():
             self.store.record_intent(req.client_id, f"{cause}#{seq}", req.symbol, req.side.value, req.type.value,
                                      req.sdk_params())
         try:
@@ -304,7 +304,7 @@ class Context(ABC):
         if all(k is not None for k in known):
             return tuple(k for k in known if k is not None)
         self.kill_switch.before_order(self.now(), req.symbol, None, self.positions_book.get(req.symbol).qty)
-        with self.store.transaction():
+        with self.store.durable():
             for leg in req.legs():
                 self.store.record_intent(leg.client_id, f"{cause}#{seq}", leg.symbol, leg.side.value,
                                          leg.type.value, leg.sdk_params(), list_id)

@@ -8,6 +8,7 @@ switch, and turns exceptions into log lines and the rejection policy — it neve
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from minance.bots.context import Context
@@ -28,6 +29,7 @@ class BotCore:
         self.stopped: str | None = None  # why the bot must stop (None: keep running)
         self.errors = 0
         self.run_number = int(ctx.store.get("runs", 0)) + 1
+        self._written: dict[str, str] = {}  # what the store last got, as JSON, per key
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -149,10 +151,20 @@ class BotCore:
             self.ctx.log.error("stopping: %s", reason)
 
     def _commit(self, fill: Fill | None = None) -> None:
+        """One transaction with the fill (if any) and whatever of state, positions and schedule changed; nothing
+        when nothing changed (most market ticks), so a quiet hook costs no disk write."""
         ctx = self.ctx
+        changed = {}
+        for key, value in (("state", ctx.state), ("positions", ctx.positions_book.to_json()),
+                           ("timers", ctx.scheduler.to_json())):
+            text = json.dumps(value, default=str, sort_keys=True)
+            if self._written.get(key) != text:
+                changed[key] = (value, text)
+        if fill is None and not changed:
+            return
         with ctx.store.transaction():
             if fill is not None:
                 ctx.store.record_fill(fill)
-            ctx.store.put("state", ctx.state)
-            ctx.store.put("positions", ctx.positions_book.to_json())
-            ctx.store.put("timers", ctx.scheduler.to_json())
+            for key, (value, _) in changed.items():
+                ctx.store.put(key, value)
+        self._written.update({key: text for key, (_, text) in changed.items()})

@@ -146,6 +146,9 @@ class Runner:
         streams = None
         try:
             streams = self.streams_factory(self) if self.streams_factory else None
+            if streams is not None:  # what filled between on_start and the user stream's subscription
+                for fill in self.reconcile():
+                    core.fill(fill)
             ctx.store.put("ready", True)  # started and listening: tests and supervisors wait for this
             while not core.stopped:
                 now_m = time.monotonic()

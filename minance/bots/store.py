@@ -49,12 +49,28 @@ class BotStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        # NORMAL in WAL mode survives the bot being killed (-9) at any point; intents are written FULL (see
+        # durable()) so an order is never sent before its intent would also survive a power cut
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self._depth = 0
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def durable(self) -> Iterator[None]:
+        """A transaction synced to disk before it returns (``synchronous=FULL``), for order intents."""
+        if self._depth:
+            with self.transaction():
+                yield
+            return
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            with self.transaction():
+                yield
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

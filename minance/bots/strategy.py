@@ -28,6 +28,7 @@ class Strategy:
     * ``ticks`` — ``"bookTicker"`` or ``"trade"`` to receive ``on_tick`` events (default ``None``);
     * ``history`` — how many closed bars ``ctx.bars``/``ctx.closes`` keep (default 500);
     * ``on_reject`` — ``"continue"`` (default) or ``"stop"`` when an order rejection escapes a hook;
+    * ``durable_intents`` — ``True`` (default): each order's intent is synced to disk before it is sent;
     * ``Param`` attributes — the declared parameters, read as ``self.name``.
     """
 
@@ -35,6 +36,8 @@ class Strategy:
     ticks: ClassVar[str | None] = None
     history: ClassVar[int] = 500
     on_reject: ClassVar[str] = "continue"
+    durable_intents: ClassVar[bool] = True  # fsync each order's intent before sending (power-cut safe); a
+    # latency-bound strategy may trade that for speed: kill -9 safety holds either way
     name: ClassVar[str] = ""  # a display name; the runner defaults it to the module or class name
 
     _param_values: dict[str, Any]

@@ -52,7 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(run=_verify)
 
 
+def require_extra() -> None:
+    """The history cache needs numpy and pyarrow (the ``backtest`` extra): say so instead of a traceback."""
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CliError("this command needs the backtest extra: pip install 'minance[backtest]'") from None
+
+
 def _root(args: argparse.Namespace) -> Path:
+    require_extra()
     from minance.history import cache
     return Path(args.history).expanduser() if args.history else cache.history_dir()
 
@@ -107,6 +117,7 @@ def _progress(enabled: bool):
 def _download(args: argparse.Namespace) -> int:
     import httpx
 
+    require_extra()
     from minance.history.download import DownloadError, download_api, download_dumps, expected_bars
     from minance.history.dumps import BINANCE_DUMPS_URL
 

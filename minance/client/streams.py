@@ -19,7 +19,8 @@ Blocking code uses :class:`~minance.client.streams_sync.Streams` (same methods; 
   ``subscribe_trades(symbol)``, ``subscribe_agg_trades(symbol)``, ``subscribe_depth(symbol)``.
 * Reconnect: any drop (network, server restart, the 24 h limit, ``serverShutdown``) reconnects with
   exponential back-off and jitter (:class:`Backoff`); bad credentials end the subscription with the error.
-* Gaps: kline bars closed while disconnected are backfilled from REST (``synthetic=True``); trade and
+* Gaps: kline bars whose close was not seen (a disconnection, a skipped beat) are backfilled from REST
+  (``synthetic=True``), so closed bars arrive one per interval, in order, none twice; trade and
   aggTrade id jumps yield a :class:`~minance.client.stream_events.StreamGap`; the depth book is kept from a
   REST snapshot plus diffs and re-synced on any update-id gap (a ``StreamGap`` is yielded).
 * User data: the WebSocket API's ``userDataStream.subscribe.signature`` (default) or a legacy listen key
@@ -47,7 +48,17 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from minance.client.async_ import AsyncClient
-from minance.client.errors import ApiError, ClientError, ResponseFormatError, TransportError
+from minance.client.errors import (
+    ApiError,
+    AuthError,
+    ClientError,
+    IpBannedError,
+    ResponseFormatError,
+    StopError,
+    TimestampError,
+    TransportError,
+    error_class_for,
+)
 from minance.client.orderbook import BookGap, LocalOrderBook
 from minance.client.reconcile import UserState
 from minance.client.signer import Signer, ws_payload
@@ -77,7 +88,22 @@ _CLOSED = object()  # queue sentinel: the subscription ended
 _ids = itertools.count(1)
 WS_URLS = {"testnet": ("wss://stream.testnet.binance.vision", "wss://ws-api.testnet.binance.vision/ws-api/v3"),
            "live": ("wss://stream.binance.com:9443", "wss://ws-api.binance.com:443/ws-api/v3")}
-FATAL_CODES = frozenset({-1002, -1022, -2014, -2015})  # credentials: reconnecting will not help
+
+
+def _fatal(exc: ApiError) -> bool:
+    """Reconnecting will not help (bad key or signature, no permission, an IP ban), but a clock drift will."""
+    return isinstance(exc, AuthError | StopError | IpBannedError) and not isinstance(exc, TimestampError)
+
+
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def interval_ms(interval: str) -> int | None:
+    """A kline interval's length (``1m`` → 60000); None for ``1M`` (calendar months) or an unknown one."""
+    unit = interval[-1:]
+    if unit not in _UNIT_MS or not interval[:-1].isdigit():
+        return None
+    return int(interval[:-1]) * _UNIT_MS[unit]
 
 
 class StreamError(ClientError):
@@ -211,7 +237,7 @@ class Subscription(Generic[E]):
                     return
                 except (OSError, WebSocketException, TimeoutError, TransportError, ResponseFormatError,
                         ApiError, ValueError) as exc:
-                    if isinstance(exc, ApiError) and exc.code in FATAL_CODES:
+                    if isinstance(exc, ApiError) and _fatal(exc):
                         self._error = StreamError(f"{self.name}: {exc.code} {exc.msg}")
                         return
                     log.info("%s: connection lost (%s); reconnecting", self.name, type(exc).__name__)
@@ -253,15 +279,10 @@ class MarketSubscription(Subscription[MarketEvent]):
         self.streams = streams
         self._last_id: dict[str, int] = {}
         self._last_closed: dict[str, int] = {}  # stream → open time of the last closed bar emitted
-        self._backfill: set[str] = set()
         super().__init__(owner, "/".join(streams), on_event)
 
     def _url(self) -> str:
         return f"{self._owner.stream_url}/stream?streams={'/'.join(self.streams)}"
-
-    async def _on_open(self, ws: ClientConnection) -> None:
-        if self.reconnects:
-            self._backfill = {s for s in self.streams if "@kline_" in s and s in self._last_closed}
 
     async def _on_message(self, message: Any) -> None:
         if not isinstance(message, dict) or "stream" not in message:
@@ -283,12 +304,13 @@ class MarketSubscription(Subscription[MarketEvent]):
         await self._emit(event)
 
     async def _kline(self, stream: str, event: KlineEvent) -> None:
-        if stream in self._backfill:  # bars that closed while we were away, from REST
-            self._backfill.discard(stream)
-            since = self._last_closed[stream]
-            bars = await self._owner.client.klines(event.symbol, event.interval, start_time=since + 1, limit=1000)
+        last = self._last_closed.get(stream)
+        step = interval_ms(event.interval)
+        if last is not None and step and event.kline.open_time > last + step:
+            # bars closed that we never saw closing (we were disconnected, or the server skipped a beat): REST
+            bars = await self._owner.client.klines(event.symbol, event.interval, start_time=last + 1, limit=1000)
             for bar in bars:
-                if since < bar.open_time < event.kline.open_time:
+                if last < bar.open_time < event.kline.open_time:
                     await self._emit(KlineEvent(event.symbol, event.interval, bar, True, event.event_time,
                                                 synthetic=True))
                     self._last_closed[stream] = bar.open_time
@@ -422,12 +444,11 @@ class UserSubscription(Subscription[UserEvent]):
                 break
         if reply.get("status") != 200:
             err = reply.get("error") or {}
-            code = err.get("code")
-            if code in FATAL_CODES or reply.get("status") in (401, 403):
-                raise StreamError(f"user data subscription refused: {code} {err.get('msg')}")
-            if code == -1021:  # our clock drifted from the server's: measure again before the next attempt
+            status, code = int(reply.get("status") or 0), int(err.get("code") or 0)
+            exc = error_class_for(code, status)(code, err.get("msg"), http_status=status)
+            if isinstance(exc, TimestampError):  # our clock drifted: measure it again before the next attempt
                 client.time_offset_ms = None
-            raise TransportError(f"user data subscription failed: {code} {err.get('msg')}")
+            raise exc  # fatal or retried by the connection loop
 
     async def _reconcile(self) -> None:
         client = self._owner.client

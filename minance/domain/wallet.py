@@ -56,6 +56,7 @@ _EVM = "^(0x)[0-9A-Fa-f]{40}$"
 _BTC = "^(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,62}$"
 _SOL = "^[1-9A-HJ-NP-Za-km-z]{32,44}$"
 _TRX = "^T[1-9A-HJ-NP-Za-km-z]{33}$"
+_LTC = "^(ltc1|[LM])[a-zA-HJ-NP-Z0-9]{26,40}$"
 D = Decimal
 
 
@@ -93,6 +94,9 @@ COINS: dict[str, Coin] = {c.coin: c for c in (
         _net("BSC", "BNB Smart Chain (BEP20)", _EVM, "0.0011", "0.0022", 15, 0, 1,
              contract="0x570a5d26f7765ecb712c0924e4de545b89fd43df"),
     )),
+    Coin("LTC", "Litecoin", (
+        _net("LTC", "Litecoin", _LTC, "0.0001", "0.002", 3, 4, 8, True),
+    )),
 )}
 
 
@@ -125,6 +129,8 @@ def fake_address(network: str) -> str:
     """A random address in the network's format (it receives nothing: the chain is imaginary)."""
     if network == "BTC":
         return "bc1q" + "".join(secrets.choice("023456789acdefghjklmnpqrstuvwxyz") for _ in range(38))
+    if network == "LTC":
+        return "ltc1q" + "".join(secrets.choice("023456789acdefghjklmnpqrstuvwxyz") for _ in range(38))
     if network == "SOL":
         return "".join(secrets.choice(_B58) for _ in range(44))
     if network == "TRX":
@@ -133,7 +139,7 @@ def fake_address(network: str) -> str:
 
 
 def fake_tx_id(network: str) -> str:
-    if network in ("BTC",):
+    if network in ("BTC", "LTC"):
         return secrets.token_hex(32)
     if network == "SOL":
         return "".join(secrets.choice(_B58) for _ in range(88))

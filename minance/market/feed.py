@@ -211,6 +211,7 @@ DEFAULT_DRIVERS: dict[str, Driver] = {
     "ETHUSDT": Driver(Decimal("3500"), 0.0009, 0.85, Decimal("400000"), 1_500_000),
     "BNBUSDT": Driver(Decimal("650"), 0.0008, 0.65, Decimal("250000"), 500_000),
     "SOLUSDT": Driver(Decimal("200"), 0.0011, 0.75, Decimal("2500000"), 1_000_000),
+    "LTCUSDT": Driver(Decimal("100"), 0.001, 0.7, Decimal("300000"), 300_000),
 }
 DEFAULT_CROSSES: dict[str, Cross] = {
     "ETHBTC": Cross("ETHUSDT", "BTCUSDT", Decimal("30000"), 150_000),

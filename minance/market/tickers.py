@@ -6,7 +6,8 @@ number formats: prices and volumes as 8-decimal strings, ``priceChangePercent`` 
 
 Windows: ``/ticker/24hr`` covers exactly [now − 24 h, now]; ``/ticker`` opens on a minute boundary,
 ``openTime = floor_to_minute(now) − windowSize`` and ``closeTime = now`` (Binance's documented example), so the
-effective window is up to a minute wider than asked.
+effective window is up to a minute wider than asked. ``/ticker/tradingDay`` covers [midnight in ``timeZone``, now]
+and reports the day's end as ``closeTime``.
 
 Trade ids: ``firstId``/``lastId`` are the local trades in the window (-1 when there are none) and ``count`` is
 ``lastId − firstId + 1`` (0 without local trades), Binance's invariant. Volumes, prices, high and low include the
@@ -32,6 +33,8 @@ __all__ = [
     "rolling_open_ms",
     "rolling_ticker",
     "ticker_24hr",
+    "trading_day_open_ms",
+    "trading_day_ticker",
 ]
 
 _ZERO = Decimal(0)
@@ -86,6 +89,11 @@ def rolling_open_ms(now_ms: int, window_ms: int) -> int:
     return now_ms // MINUTE_MS * MINUTE_MS - window_ms
 
 
+def trading_day_open_ms(now_ms: int, tz_offset_ms: int) -> int:
+    """Start of the trading day (midnight in the ``timeZone`` offset east of UTC) that ``now_ms`` falls in."""
+    return (now_ms + tz_offset_ms) // DAY_MS * DAY_MS - tz_offset_ms
+
+
 def _change(s: WindowStats) -> dict:
     k = s.kline
     change = k.close - k.open
@@ -119,6 +127,12 @@ def ticker_24hr(symbol: str, stats: WindowStats, *, full: bool = True, book: Boo
 def rolling_ticker(symbol: str, stats: WindowStats, *, full: bool = True) -> dict:
     """One ``/ticker`` (rolling window) object: FULL adds priceChange, priceChangePercent, weightedAvgPrice."""
     return {"symbol": symbol, **(_change(stats) if full else {}), **_tail(stats)}
+
+
+def trading_day_ticker(symbol: str, stats: WindowStats, *, full: bool = True) -> dict:
+    """One ``/ticker/tradingDay`` object: the statistics so far of the day that opened at ``stats.open_ms``;
+    ``closeTime`` is the day's last millisecond, as Binance reports it."""
+    return {**rolling_ticker(symbol, stats, full=full), "closeTime": stats.open_ms + DAY_MS - 1}
 
 
 def avg_price(price: Decimal, close_ms: int, mins: int = 5) -> dict:

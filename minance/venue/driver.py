@@ -47,7 +47,7 @@ TAPE_ACCOUNT = "minance-tape"
 # Inventory of the system accounts: deep enough that they never run dry (conservation still holds:
 # these are deposits like any other).
 SYSTEM_FUNDING = {"USDT": Decimal("10000000000"), "BTC": Decimal("1000000"), "ETH": Decimal("10000000"),
-                  "BNB": Decimal("10000000"), "SOL": Decimal("10000000")}
+                  "BNB": Decimal("10000000"), "SOL": Decimal("10000000"), "LTC": Decimal("10000000")}
 _FIRST_NOTIONAL = {"BTC": Decimal("0.1")}  # ladder size at the touch in quote, as the maker quoted it
 _BPS = 10_000
 

@@ -26,6 +26,7 @@ class TriArb(Strategy):
     name = "triarb"
     interval = None
     ticks = "bookTicker"
+    durable_intents = False  # IOC legs never rest: speed first (a kill -9 is still reconciled on restart)
 
     path = Param(Symbols, "USDT,BTC,ETH", "the cycle's assets, starting with the one you hold")
     amount = Param(Decimal, "100", "how much of the first asset each cycle starts with")

@@ -36,7 +36,7 @@ def _depth_weight(req: Request) -> int:
 def depth(req: Request, ctx) -> dict:
     name = symbol(req)
     params.status_filter([name], True, params.symbol_status(req))
-    n = limit(req, DEPTH_DEFAULT, DEPTH_MAX, clamp=True)  # documented: above 5000 the answer is truncated
+    n = limit(req, DEPTH_DEFAULT, DEPTH_MAX)  # documented: above 5000 the answer is truncated
     return depth_response(ctx.venue.engine.depth(name, n))
 
 
@@ -164,14 +164,19 @@ def book_ticker(req: Request, ctx) -> dict | list:
     return _answer(req, rows, single)
 
 
-def rolling_ticker(req: Request, ctx) -> dict | list:
+def _named_selection(req: Request) -> tuple[list[str], bool]:
+    """``symbol`` or ``symbols`` (one of them required, at most 100 names), for /ticker and /ticker/tradingDay."""
     names, single = one_or_many(req)
     if names is None:
         params.either(req, "symbol", "symbols")
     assert names is not None
     if len(names) > ROLLING_MAX_SYMBOLS:
         raise Err.TOO_MANY_SYMBOLS(maximum=ROLLING_MAX_SYMBOLS)
-    names = params.status_filter(names, single, params.symbol_status(req))
+    return params.status_filter(names, single, params.symbol_status(req)), single
+
+
+def rolling_ticker(req: Request, ctx) -> dict | list:
+    names, single = _named_selection(req)
     try:
         window_ms = tickers.parse_window_size(req.text("windowSize"))
     except ValueError:
@@ -180,6 +185,20 @@ def rolling_ticker(req: Request, ctx) -> dict | list:
     now = ctx.clock.now_ms()
     open_ms = tickers.rolling_open_ms(now, window_ms)
     rows = [tickers.rolling_ticker(s, ctx.venue.history.window(s, open_ms, now), full=full) for s in names]
+    return _answer(req, rows, single)
+
+
+def trading_day_ticker(req: Request, ctx) -> dict | list:
+    """/ticker/tradingDay: each symbol's statistics since midnight of the current day in ``timeZone`` (UTC)."""
+    names, single = _named_selection(req)
+    try:
+        tz = parse_time_zone(req.text("timeZone"))
+    except ValueError:
+        raise invalid("timeZone") from None
+    full = _ticker_type(req)
+    now = ctx.clock.now_ms()
+    open_ms = tickers.trading_day_open_ms(now, tz)
+    rows = [tickers.trading_day_ticker(s, ctx.venue.history.window(s, open_ms, now), full=full) for s in names]
     return _answer(req, rows, single)
 
 
@@ -195,4 +214,6 @@ ROUTES = [
     Endpoint("GET", "/api/v3/ticker/price", Security.NONE, "market", _price_weight, ticker_price),
     Endpoint("GET", "/api/v3/ticker/bookTicker", Security.NONE, "market", _price_weight, book_ticker),
     Endpoint("GET", "/api/v3/ticker", Security.NONE, "market", _rolling_weight, rolling_ticker),
+    # weight 4 per symbol, capped at 200 (more than 50 symbols), like the rolling window ticker
+    Endpoint("GET", "/api/v3/ticker/tradingDay", Security.NONE, "market", _rolling_weight, trading_day_ticker),
 ]

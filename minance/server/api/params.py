@@ -92,8 +92,10 @@ def status_filter(names: list[str], single: bool, status: str | None) -> list[st
     return []
 
 
-def limit(req: Request, default: int, maximum: int, *, clamp: bool = False) -> int:
-    """``limit``: 1…maximum. Above it Binance answers -1130, except where it documents truncation."""
+def limit(req: Request, default: int, maximum: int, *, clamp: bool = True) -> int:
+    """``limit``: below 1 → -1130; above ``maximum`` Binance Spot answers ``maximum`` items, no error (documented
+    for depth, "the response will truncate"; aggTrades, trades, klines and the account lists behave alike), so
+    peers may ask for more than a page (ccxt's fetchTrades sends ``limit=12000``). ``clamp=False`` rejects."""
     value = req.integer("limit")
     if value is None:
         return default

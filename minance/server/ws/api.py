@@ -137,6 +137,7 @@ _ROUTED = {
     "uiKlines": ("GET", "/api/v3/uiKlines"),
     "avgPrice": ("GET", "/api/v3/avgPrice"),
     "ticker.24hr": ("GET", "/api/v3/ticker/24hr"),
+    "ticker.tradingDay": ("GET", "/api/v3/ticker/tradingDay"),
     "ticker.price": ("GET", "/api/v3/ticker/price"),
     "ticker.book": ("GET", "/api/v3/ticker/bookTicker"),
     "ticker": ("GET", "/api/v3/ticker"),

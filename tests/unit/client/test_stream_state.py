@@ -112,3 +112,10 @@ def test_reconcile_reports_fills_cancels_new_orders_and_balances():
     # nothing changed since: nothing to report
     again = state.reconcile(open_now, [Balance("USDT", D(0), D(200)), Balance("BTC", D(1), D(0))], {}, {}, 0, 10)
     assert again == [Reconciled(0, (), ())]
+
+
+def test_interval_lengths():
+    from minance.client.streams import interval_ms
+
+    assert [interval_ms(i) for i in ("1s", "1m", "15m", "4h", "1d", "1w", "1M", "x")] == [
+        1000, 60_000, 900_000, 14_400_000, 86_400_000, 604_800_000, None, None]
