@@ -70,8 +70,8 @@ class VirtualMarket:
     """
 
     __slots__ = ("account_id", "ask0", "bid0", "depth_events", "first_notional", "grid", "growth_permille",
-                 "levels", "notionals", "ref", "rules", "shown", "shown_key", "spacing_bps", "spread_bps", "taken_asks",
-                 "taken_bids")
+                 "levels", "notionals", "pulse", "ref", "rules", "shown", "shown_key", "spacing_bps", "spread_bps",
+                 "taken_asks", "taken_bids")
 
     def __init__(self, rules, account_id: int, spread_bps: int, spacing_bps: int, levels: int,
                  first_notional: int, growth_permille: int, depth_events: bool) -> None:
@@ -94,6 +94,7 @@ class VirtualMarket:
         self.taken_asks: dict[int, int] = {}
         self.shown: tuple | None = None  # the ladder as last published in a depth event (None: not yet)
         self.shown_key: tuple | None = None
+        self.pulse = False  # the last move printed on the tape: publish the touch even if it did not change
 
     def params(self) -> list:
         return [self.account_id, self.spread_bps, self.spacing_bps, self.levels, self.first_notional,
@@ -233,6 +234,7 @@ class MarketMixin:
                 self._drain()
         if cmd.print_qty is not None:
             self._print(sym, vm, self._amount("print_qty", cmd.print_qty))
+            vm.pulse = True
         sym.vwap.record(self._ts, sym.last_price, ONE)  # the reference takes part in avgPrice like a trade
         self._touch_virtual(sym)
 
@@ -552,23 +554,29 @@ class MarketMixin:
             return
         book = sym.book
         key = (vm.ref, tuple(vm.taken_bids.items()), tuple(vm.taken_asks.items()))
-        if vm.shown is not None and vm.shown_key == key and not book.changed_bids and not book.changed_asks:
-            return  # the ladder is as last published and no real level changed
-        vm.shown_key = key
-        now = (vm.ladder(True), vm.ladder(False))
-        before = vm.shown or ({}, {})
-        vm.shown = now
-        for is_bid, changed, real in ((True, book.changed_bids, book.bids), (False, book.changed_asks, book.asks)):
-            old, new = before[0 if is_bid else 1], now[0 if is_bid else 1]
-            prices = set(changed)
-            for p in old.keys() | new.keys():
-                if old.get(p) != new.get(p):
-                    prices.add(p)
-            if not prices:
-                continue
-            for p in prices:
-                lv = real.get(p)
-                changed[p] = (lv.total if lv is not None else 0) + new.get(p, 0)
+        pulse, vm.pulse = vm.pulse, False
+        if vm.shown is None or vm.shown_key != key or book.changed_bids or book.changed_asks:
+            vm.shown_key = key
+            now = (vm.ladder(True), vm.ladder(False))
+            before = vm.shown or ({}, {})
+            vm.shown = now
+            for is_bid, changed, real in ((True, book.changed_bids, book.bids),
+                                          (False, book.changed_asks, book.asks)):
+                old, new = before[0 if is_bid else 1], now[0 if is_bid else 1]
+                prices = set(changed)
+                for p in old.keys() | new.keys():
+                    if old.get(p) != new.get(p):
+                        prices.add(p)
+                for p in prices:
+                    lv = real.get(p)
+                    changed[p] = (lv.total if lv is not None else 0) + new.get(p, 0)
+        if pulse and not book.changed_bids and not book.changed_asks:
+            # the market traded but its grid did not move: re-announce the touch, as a live feed would
+            for is_bid, changed in ((True, book.changed_bids), (False, book.changed_asks)):
+                rows = self._merged_levels(sym, is_bid, 1)
+                if rows:
+                    changed[rows[0][0]] = rows[0][1]
+        if book.changed_bids or book.changed_asks:
             book.update_id += 1
 
     # -- the backtest's skip test ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""``minance portfolio`` and ``minance balance`` against a real server (manual market clock: prices move only
-when the test trades): equity, cost basis and PnL recomputed here by hand from ``myTrades`` and the balances,
-to the last decimal; FIFO; cash flows; snapshots and the PNG; unpriceable assets listed; the quote asset's full
-precision, routing and an unknown quote in ``minance balance`` (issue 9 §5)."""
+"""``minance portfolio`` and ``minance balance`` against a real server: equity, cost basis and PnL recomputed here
+by hand from ``myTrades`` and the balances, to the last decimal (the prices the CLI used are checked to lie within
+the live market's quotes around the call); FIFO; deposits and a withdrawal as cash flows; snapshots and the PNG;
+unpriceable assets listed; the quote asset's full precision, routing and an unknown quote in ``minance balance``
+(issue 9 §5)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.support import admin_token, create_account, issue_key, running_server
 
 D = Decimal
 E8 = D("0.00000001")
+TRON = "TXYZ123456789abcdefghijkmnopqrstuv"  # a well-formed TRC20 address
+NET_DEPOSITS = D(10000) + 500 - 30
 
 
 def q8(value: Decimal) -> Decimal:
@@ -39,6 +42,9 @@ def world(tmp_path_factory):
         srv.client.market_order("BTCUSDT", "BUY", quantity="0.006")
         srv.client.market_order("BTCUSDT", "SELL", quantity="0.007")
         deposit(srv, "USDT", "500")
+        mover = issue_key(data, "pf", "--permissions", "reading,withdrawals", "--ip", "127.0.0.1")
+        with Client(mover.api_key, mover.secret, target=srv.url) as wallet:
+            wallet.withdraw("USDT", TRON, "30", network="TRX")
         yield srv
         srv.client.close()
 
@@ -101,7 +107,7 @@ def test_pnl_and_equity_reconcile_with_my_trades_and_balances(world, method):
     balances = {b.asset: b.total for b in client.account(omit_zero_balances=True).balances}
     rows = {a["asset"]: a for a in report["assets"]}
     equity = D(0)
-    usdt = D(10500)
+    usdt = NET_DEPOSITS
     for asset, symbol in (("BTC", "BTCUSDT"), ("ETH", "ETHUSDT")):
         trades = client.my_trades(symbol)
         qty, cost, realised = by_hand(trades, fifo=method == "fifo")
@@ -121,7 +127,7 @@ def test_pnl_and_equity_reconcile_with_my_trades_and_balances(world, method):
     assert usdt == balances["USDT"] and D(rows["USDT"]["value"]) == usdt
     assert D(report["equity"]) == equity + usdt
     assert D(report["realisedPnl"]) == sum(D(r["realisedPnl"]) for r in report["assets"])
-    assert D(report["netDeposits"]) == D(10500)
+    assert D(report["netDeposits"]) == NET_DEPOSITS  # two deposits and a withdrawal, all in USDT
     assert abs(D(report["timeWeightedReturn"])) < D("0.05")
     assert sum(D(r["allocation"]) for r in report["assets"]) == pytest.approx(1)
     assert report["costMethod"] == method and report["unpriced"] == []

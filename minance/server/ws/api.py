@@ -449,7 +449,7 @@ class ApiSession:
             raise Err.MAX_SUBSCRIPTION_ID()
         sid = self.next_subscription_id
         self.next_subscription_id += 1
-        sink = UserSink(self.conn, account_id, subscription_id=sid)
+        sink = UserSink(self.conn, account_id, subscription_id=sid, micros=self.time_unit_us)
         self.sinks[sid] = sink
         self.api.users.attach(sink)
         return sid

@@ -37,6 +37,7 @@ from minance.server.ws.streams import (
     rolling_open_ms,
     ticker_event,
 )
+from minance.server.ws.timeunit import micros
 
 log = logging.getLogger("minance.ws")
 
@@ -47,6 +48,7 @@ REALTIME_KINDS = frozenset({"trade", "aggTrade", "bookTicker"})
 class Subscriber(Protocol):
     conn: Connection
     combined: bool
+    micros: bool  # timeUnit=MICROSECOND: time fields in µs
 
 
 class Topic:
@@ -84,17 +86,21 @@ class Topic:
         raws, self._pending = self._pending, []
         if not raws or not self.subs:
             return
-        plain = wrapped = None
+        # one rendering per (combined, µs) kind of subscriber, shared by all subscribers of that kind
+        renderings: dict[tuple[bool, bool], Msg | Batch] = {}
+        us_raws: list[bytes] | None = None
         for sub in self.subs:
-            if sub.combined:
-                if wrapped is None:
-                    prefix = self._prefix
-                    wrapped = _batch([Msg(prefix + r + b"}") for r in raws])
-                sub.conn.push(wrapped)
-            else:
-                if plain is None:
-                    plain = _batch([Msg(r) for r in raws])
-                sub.conn.push(plain)
+            kind = (sub.combined, sub.micros)
+            batch = renderings.get(kind)
+            if batch is None:
+                data = raws
+                if sub.micros:
+                    if us_raws is None:
+                        us_raws = [micros(r) for r in raws]
+                    data = us_raws
+                prefix = self._prefix
+                batch = renderings[kind] = _batch([Msg(prefix + r + b"}") if sub.combined else Msg(r) for r in data])
+            sub.conn.push(batch)
 
 
 def _batch(msgs: list[Msg]) -> Msg | Batch:

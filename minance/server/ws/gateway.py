@@ -112,7 +112,8 @@ class WsGateway:
             session: ApiSession | StreamSession = ApiSession(self.api, conn, time_unit_us=bool(_TIME_UNITS.get(
                 time_unit or "", False)), return_rate_limits=rrl, connected_ms=now)
         else:
-            session = StreamSession(self, conn, combined=kind == "combined")
+            session = StreamSession(self, conn, combined=kind == "combined",
+                                    micros=bool(_TIME_UNITS.get(time_unit or "", False)))
             if kind == "raw":
                 names = path[len("/ws/"):].split("/") if path.startswith("/ws/") else []
             else:

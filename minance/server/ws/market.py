@@ -55,10 +55,11 @@ def json_error_text(exc: json.JSONDecodeError) -> str:
 class StreamSession:
     """Subscriptions of one market-stream connection."""
 
-    def __init__(self, gateway, conn: Connection, *, combined: bool) -> None:
+    def __init__(self, gateway, conn: Connection, *, combined: bool, micros: bool = False) -> None:
         self.gateway = gateway
         self.conn = conn
         self.combined = combined
+        self.micros = micros  # timeUnit=MICROSECOND: every event's times in µs
         self.rate = MessageRate(conn.limits.messages_per_s)
         self.streams: dict[str, StreamSpec | UserSink] = {}  # in subscription order
 
@@ -161,7 +162,7 @@ class StreamSession:
                 continue
             account_id = self._listen_account(name)
             if account_id is not None:
-                sink = UserSink(self.conn, account_id, listen_key=name, combined=self.combined)
+                sink = UserSink(self.conn, account_id, listen_key=name, combined=self.combined, micros=self.micros)
                 users.attach(sink)
                 self.streams[name] = sink
 
@@ -182,6 +183,7 @@ class StreamSession:
         for name, target in list(self.streams.items()):  # user events are framed per sink: re-frame them
             if isinstance(target, UserSink):
                 users.detach(target)
-                sink = UserSink(self.conn, target.account_id, listen_key=name, combined=combined)
+                sink = UserSink(self.conn, target.account_id, listen_key=name, combined=combined,
+                                micros=self.micros)
                 users.attach(sink)
                 self.streams[name] = sink

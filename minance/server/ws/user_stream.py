@@ -23,6 +23,7 @@ from minance.domain.errors import BinanceError, Err
 from minance.engine import BalanceDelta, BalanceUpdate, ListStatus, OrderUpdate
 from minance.engine.responses import account_position, balance_update, execution_report, list_status_event
 from minance.server.ws.protocol import Connection, Msg
+from minance.server.ws.timeunit import micros
 
 log = logging.getLogger("minance.ws")
 
@@ -104,12 +105,13 @@ class ListenKeys:
 class UserSink:
     """Where one account's events go on one connection, and how they are framed there."""
 
-    __slots__ = ("_prefix", "account_id", "conn", "listen_key", "subscription_id")
+    __slots__ = ("_prefix", "account_id", "conn", "listen_key", "micros", "subscription_id")
 
     def __init__(self, conn: Connection, account_id: int, *, subscription_id: int | None = None,
-                 listen_key: str | None = None, combined: bool = False) -> None:
+                 listen_key: str | None = None, combined: bool = False, micros: bool = False) -> None:
         self.conn = conn
         self.account_id = account_id
+        self.micros = micros  # timeUnit=MICROSECOND on this connection
         self.subscription_id = subscription_id
         self.listen_key = listen_key
         if subscription_id is not None:
@@ -120,6 +122,8 @@ class UserSink:
             self._prefix = b""
 
     def deliver(self, event: bytes) -> None:
+        if self.micros:
+            event = micros(event)
         self.conn.push(Msg(self._prefix + event + b"}" if self._prefix else event))
 
     def deliver_json(self, event: dict) -> None:

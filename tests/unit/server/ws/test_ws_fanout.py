@@ -18,9 +18,10 @@ from tests.unit.engine.conftest import Harness
 
 
 class Sub:
-    def __init__(self, combined: bool = False) -> None:
+    def __init__(self, combined: bool = False, micros: bool = False) -> None:
         self.conn = Connection(None, "127.0.0.1", "/ws", WsLimits())
         self.combined = combined
+        self.micros = micros
 
     def take(self) -> list:
         out = [json.loads(m.data) for m in self.conn._queue]
