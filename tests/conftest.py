@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,14 @@ import pytest
 from tests.support import Credentials, Server, cli_json, issue_key, run_cli
 
 _names = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_backtests_index(tmp_path_factory) -> None:
+    """``minance backtest run --report`` records reports in an index in the user's data dir: the suite's runs
+    (subprocesses inherit the environment) go to a temporary one instead."""
+    if not os.environ.get("MINANCE_BACKTESTS"):
+        os.environ["MINANCE_BACKTESTS"] = str(tmp_path_factory.mktemp("backtests-index") / "index.json")
 
 
 @pytest.fixture(scope="session")

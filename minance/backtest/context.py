@@ -17,7 +17,8 @@ from minance.bots.ids import client_order_id, list_client_id
 from minance.bots.orders import ListKind, ListRequest, OrderRequest
 from minance.bots.records import Balance, Bar, Fill, Order, Quote
 from minance.bots.rules import Commission, SymbolRules
-from minance.domain.orders import UNITS_PER_ONE, Side
+from minance.domain.errors import Err
+from minance.domain.orders import UNITS_PER_ONE, ResponseType, Side
 from minance.engine import (
     CancelOrder,
     CancelOrderList,
@@ -36,6 +37,7 @@ __all__ = ["BacktestContext", "LazyBar", "fill_record", "order_record"]
 _ONE = Decimal(UNITS_PER_ONE)
 _ZERO = Decimal(0)
 USER = 1  # the strategy's account in the backtest's exchange
+FULL = ResponseType.FULL
 
 
 def dec(units: int) -> Decimal:
@@ -97,6 +99,7 @@ class BacktestContext(Context):
     def __init__(self, name: str, strategy: Any, bt: Backtest, **kw: Any) -> None:
         super().__init__(name, strategy, **kw)
         self.bt = bt
+        self.unapplied: list[Fill] = []  # fills not yet in the position book (see position())
         spec = bt.spec
         self._rules = SymbolRules.from_filters(spec.symbol, spec.base, spec.quote, spec.filters())
 
@@ -104,10 +107,22 @@ class BacktestContext(Context):
     def now(self) -> int:
         return self.bt.now_ms
 
+    def apply_fills(self) -> None:
+        """Bring the position book up to date (fills are applied lazily when no ``on_fill`` needs them)."""
+        if self.unapplied:
+            base, quote = self.bt.spec.base, self.bt.spec.quote
+            for f in self.unapplied:
+                self.positions_book.apply(f, base, quote)
+            self.unapplied.clear()
+
+    def position(self, symbol: str | None = None):
+        self.apply_fills()
+        return super().position(symbol)
+
     def _check(self, symbol: str | None) -> str:
         sym = symbol or self.bt.symbol
         if sym != self.bt.symbol:
-            raise OrderError(-1121, f"Invalid symbol: this backtest replays {self.bt.symbol} only")
+            raise OrderError(Err.BAD_SYMBOL.code, f"Invalid symbol: this backtest replays {self.bt.symbol} only")
         return sym
 
     def bars(self, n: int = 100, symbol: str | None = None, interval: str | None = None) -> list[Bar]:
@@ -151,8 +166,13 @@ class BacktestContext(Context):
 
     # -- sending (no write-ahead store: a backtest has nothing to resume) ------------------------
     def submit(self, req: OrderRequest, *, key: str | None = None) -> Order:
-        cause, seq = self._next_cause(key)
-        client_id = req.client_id or client_order_id(self.name, cause, seq)
+        if req.client_id:
+            client_id: str | None = req.client_id
+        elif key is not None:
+            cause, seq = self._next_cause(key)
+            client_id = client_order_id(self.name, cause, seq)
+        else:
+            client_id = None  # the engine's own deterministic id (x-…): same run, same ids, no hashing
         self._check(req.symbol)
         limits = self.kill_switch.limits
         if limits.max_orders_per_min or limits.max_position is not None:
@@ -182,7 +202,7 @@ class BacktestContext(Context):
         cmd = NewOrder(USER, req.symbol, req.side, req.type, self.bt.now_ms, quantity=req.quantity,
                        quote_order_qty=req.quote_qty, price=req.price, stop_price=req.stop_price,
                        trailing_delta=req.trailing_delta, time_in_force=req.time_in_force,
-                       client_order_id=client_id or req.client_id or None, response_type="FULL")
+                       client_order_id=client_id or req.client_id or None, response_type=FULL)
         result = self.bt.command(cmd)
         if result.error is not None:
             raise OrderError(result.error.code, result.error.msg)
@@ -195,16 +215,16 @@ class BacktestContext(Context):
             assert req.above is not None and req.below is not None
             qty = req.above.quantity or req.below.quantity or _ZERO
             cmd: Any = NewOco(USER, req.symbol, req.above.side, qty, _leg(req.above, False), _leg(req.below, False), ts,
-                              list_client_order_id=req.client_id or None, response_type="FULL")
+                              list_client_order_id=req.client_id or None, response_type=FULL)
         elif req.kind is ListKind.OTO:
             assert req.working is not None and req.pending is not None
             cmd = NewOto(USER, req.symbol, _leg(req.working), _leg(req.pending), ts,
-                         list_client_order_id=req.client_id or None, response_type="FULL")
+                         list_client_order_id=req.client_id or None, response_type=FULL)
         else:
             assert req.working is not None and req.above is not None and req.below is not None
             cmd = NewOtoco(USER, req.symbol, _leg(req.working), req.above.side, req.above.quantity or _ZERO,
                            _leg(req.above, False), _leg(req.below, False), ts,
-                           list_client_order_id=req.client_id or None, response_type="FULL")
+                           list_client_order_id=req.client_id or None, response_type=FULL)
         result = self.bt.command(cmd)
         if result.error is not None:
             raise OrderError(result.error.code, result.error.msg)
@@ -214,7 +234,7 @@ class BacktestContext(Context):
         result = self.bt.command(CancelOrder(USER, self._check(symbol), self.bt.now_ms,
                                              orig_client_order_id=client_id))
         if result.error is not None:
-            if result.error.code == -2011:
+            if result.error.code == Err.CANCEL_REJECTED.code:
                 return None
             raise OrderError(result.error.code, result.error.msg)
         view = getattr(result.reply, "order", None)
@@ -223,7 +243,7 @@ class BacktestContext(Context):
     def _cancel_list(self, symbol: str, list_client_id: str) -> None:
         result = self.bt.command(CancelOrderList(USER, self._check(symbol), self.bt.now_ms,
                                                  list_client_order_id=list_client_id))
-        if result.error is not None and result.error.code != -2011:
+        if result.error is not None and result.error.code != Err.CANCEL_REJECTED.code:
             raise OrderError(result.error.code, result.error.msg)
 
     def _lookup(self, symbol: str, client_id: str) -> Order | None:

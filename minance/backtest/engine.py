@@ -309,7 +309,7 @@ class Backtest:
                 ctx._cause = "bar"
                 ctx._seq = 0
                 try:
-                    on_bar(ctx, LazyBar(self, i))
+                    on_bar(ctx, LazyBar(self, i))  # type: ignore[arg-type]  # a Bar read lazily
                 except (KillSwitchTripped, BotError):
                     raise
                 except OrderError as exc:
@@ -361,6 +361,10 @@ class Backtest:
             while self._queue:
                 f = self._queue.popleft()
                 self._reply_fills.pop(f.order_id, None)
+                if not has_fill:  # nobody looks until ctx.position() asks: apply the fills then (cheaper)
+                    ctx.unapplied.append(f)
+                    continue
+                ctx.apply_fills()
                 ctx.positions_book.apply(f, self.spec.base, self.spec.quote)
                 if has_fill:
                     ctx._cause, ctx._seq = f"f:{f.symbol}:{f.trade_id}:{f.order_id}", 0

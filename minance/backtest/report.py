@@ -134,7 +134,7 @@ def write_report(r: BacktestResult, folder: str | Path) -> list[Path]:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            cols = list(zip(*rows, strict=True)) if rows else [[] for _ in header]
+            cols: list = list(zip(*rows, strict=True)) if rows else [[] for _ in header]
             table = pa.table({h: pa.array([str(v) for v in c] if name != "equity" or h == "closeTime"
                                           else [float(v) for v in c]) for h, c in zip(header, cols, strict=True)})
             pq.write_table(table, out / f"{name}.parquet")

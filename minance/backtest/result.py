@@ -91,7 +91,8 @@ def summarise(bt: Backtest, strategy_name: str, cpu_s: float = 0.0) -> BacktestR
     dt, de = daily_equity(times.tolist(), equity.tolist(), start_ms, e0)
     bt_, be = daily_equity(times.tolist(), bh.tolist(), start_ms, e0)
     trips = round_trips(bt.fills, dust=max(bt.spec.min_qty, bt.spec.step_size))  # LOT_SIZE leaves dust
-    exposure = float((base[at] > 0).mean()) if len(at) else 0.0
+    dust = int(max(bt.spec.min_qty, bt.spec.step_size) * 100_000_000)
+    exposure = float((base[at] >= dust).mean()) if len(at) else 0.0  # a position, not LOT_SIZE dust
     fees = float(sum((f.commission * (f.price if f.commission_asset == bt.spec.base else 1) for f in bt.fills),
                      Decimal(0)))
     metrics = compute_metrics(dt, de, trips=trips, exposure=exposure, fees=fees, fills=len(bt.fills), span_ms=span)

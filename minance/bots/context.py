@@ -23,6 +23,7 @@ from minance.bots.rules import Commission, SymbolRules
 from minance.bots.safety import KillSwitch, Limits
 from minance.bots.store import INTENT, REJECTED, BotStore, order_from_row
 from minance.bots.timers import Scheduler
+from minance.domain.errors import Err
 from minance.domain.orders import OrderType, Side, TimeInForce
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class Context(ABC):
             return q.mid
         bars = self.bars(1, symbol)
         if not bars:
-            raise OrderError(-1013, f"no price for {symbol or self.symbol}")
+            raise OrderError(Err.INVALID_MESSAGE.code, f"no price for {symbol or self.symbol}")
         return bars[-1].close
 
     # -- account ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from minance.bots.rules import Commission, SymbolRules
 from minance.client import ApiError, Client, ClientError, OrderNotFound, TransportError
 from minance.client import models as m
 from minance.client.stream_events import AccountPosition, BookTickerEvent, ExecutionReport, KlineEvent, TradeEvent
+from minance.domain.errors import Err
 from minance.domain.orders import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = ["LiveContext", "fill_from_report", "order_from_sdk"]
@@ -208,7 +209,7 @@ class LiveContext(Context):
         except OrderNotFound:
             return None
         except ApiError as exc:
-            if exc.code == -2011:  # unknown order: already filled, cancelled or expired
+            if exc.code == Err.CANCEL_REJECTED.code:  # unknown order: already filled, cancelled or expired
                 return None
             raise OrderError(exc.code, exc.msg) from None
 
@@ -218,7 +219,7 @@ class LiveContext(Context):
         try:
             self.client.cancel_order_list(symbol, list_client_order_id=list_client_id)
         except ApiError as exc:
-            if exc.code not in (-2011, -2013):
+            if exc.code not in (Err.CANCEL_REJECTED.code, Err.NO_SUCH_ORDER.code):
                 raise OrderError(exc.code, exc.msg) from None
 
     def _lookup(self, symbol: str, client_id: str) -> Order | None:
@@ -261,9 +262,10 @@ class LiveContext(Context):
         except ApiError as exc:
             raise OrderError(exc.code, exc.msg) from None
         except TransportError as exc:
-            raise OrderError(-1007, f"no answer from the exchange ({exc}); the order's status is unknown") from None
+            raise OrderError(Err.TIMEOUT.code,
+                             f"no answer from the exchange ({exc}); the order's status is unknown") from None
         except ClientError as exc:
-            raise OrderError(-1000, str(exc)) from None
+            raise OrderError(Err.UNKNOWN.code, str(exc)) from None
 
     # -- stream events (called on the runner's thread) ---------------------------------------------
     def on_stream_event(self, event: Any) -> Bar | Quote | Fill | Trade | None:

@@ -29,6 +29,7 @@ from minance.bots.records import Bar, Fill, Quote, Trade
 from minance.bots.safety import Limits
 from minance.bots.store import INTENT, BotStore
 from minance.bots.strategy import Strategy
+from minance.domain.errors import Err
 from minance.domain.orders import Side
 
 __all__ = ["BOTS_ENV", "RunResult", "Runner", "bots_home", "run", "state_file"]
@@ -98,7 +99,8 @@ class Runner:
         for row in store.intents():
             found = ctx._lookup(row["symbol"], row["client_id"])
             if found is None:
-                store.record_rejection(row["client_id"], -2013, "not on the exchange after a restart: never placed")
+                store.record_rejection(row["client_id"], Err.NO_SUCH_ORDER.code,
+                                       "not on the exchange after a restart: never placed")
             else:
                 store.record_order(found)
                 ctx.log.info("restart: adopted order %s (%s) sent before the crash", found.client_order_id,

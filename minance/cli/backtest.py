@@ -69,6 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from minance.backtest.report import write_report
 
         written = write_report(result, args.report)
+        _record_report(args.report, result.as_json())
     if args.json:
         data = result.as_json()
         if written:
@@ -81,6 +82,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if written:
         print(f"report: {Path(args.report) / 'report.html'} (and {len(written) - 1} more files in {args.report})")
     return 0
+
+
+def _record_report(folder: str, summary: dict) -> None:
+    """List the report in the backtests index (the web console's Bots page reads it). The report itself is
+    written already: an index that cannot be written costs a warning, not the run."""
+    from minance.backtest_registry import index_path, record
+
+    try:
+        record(folder, summary)
+    except OSError as exc:
+        print(f"minance: warning: the report is not listed in {index_path()} ({exc.strerror or exc}); "
+              f"set MINANCE_BACKTESTS to a writable file", file=sys.stderr)
 
 
 def _decimal(text: str) -> Decimal:

@@ -75,6 +75,7 @@ def _command_name() -> str:
 def _check_port(host: str, port: int) -> None:
     """Fail before any banner when the address is taken: bind it once ourselves (with SO_REUSEADDR, as uvicorn
     does, so a closed server's TIME_WAIT does not count) and let it go."""
+    import errno
     import socket
 
     try:
@@ -88,8 +89,10 @@ def _check_port(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            raise CliError(f"cannot listen on {host}:{port}: {(exc.strerror or str(exc)).lower()} (another "
-                           f"program, or another minance, uses it): choose a free port with --port N") from None
+            why = (exc.strerror or str(exc)).lower()
+            if exc.errno == errno.EADDRINUSE:
+                why += " (another program, or another minance, listens there)"
+            raise CliError(f"cannot listen on {host}:{port}: {why}: choose another port with --port N") from None
 
 
 def _local_target_hint(url: str) -> str:

@@ -74,7 +74,7 @@ class Endpoint:
     counts_order: bool = False
 
     @property
-    def trades(self) -> bool:
+    def is_trading(self) -> bool:
         """It changes what the account holds or has open (orders, cancels, lists, withdrawals): signed and not
         a read. Listen keys (API_KEY security) only open a stream."""
         return self.security is Security.SIGNED and self.method != "GET"
@@ -247,7 +247,7 @@ class ClientCore:
 
     # -- building requests ------------------------------------------------------------------
     def require_credentials(self, endpoint: Endpoint) -> None:
-        if self.read_only and endpoint.trades:
+        if self.read_only and endpoint.is_trading:
             raise ReadOnlyError(f"{endpoint} trades, and this client is read-only (a profile declared for reading):"
                                 " use a profile declared --use trade")
         if endpoint.security is not Security.NONE and not self.api_key:

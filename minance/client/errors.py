@@ -201,7 +201,7 @@ def error_from_response(http_status: int, body: object, headers: Mapping[str, st
     if isinstance(body, dict) and isinstance(body.get("code"), int):
         code, msg = body["code"], str(body.get("msg", ""))
     else:
-        code, msg = -1000, f"HTTP {http_status} without a Binance error body"
+        code, msg = Err.UNKNOWN.code, f"HTTP {http_status} without a Binance error body"
     lowered = {k.lower(): v for k, v in headers.items()}
     return error_class_for(code, http_status)(code, msg, http_status=http_status, headers=lowered,
                                               endpoint=endpoint)

@@ -12,9 +12,9 @@ Blocking code uses :class:`~minance.client.streams_sync.Streams` (same methods; 
 
 * Every ``subscribe_*`` / ``user_data`` call returns a :class:`Subscription` with its own connection:
   ``async for`` / ``await sub.next(timeout)``, or pass ``on_event=callback`` (plain or ``async``; events then
-  go to the callback only). ``await sub.ready()`` waits for the connection (and its subscription);
-  ``await sub.close()`` ends it; ``sub.reconnects`` counts reconnections; ``sub.ended`` / ``sub.error`` say
-  whether and why it stopped for good.
+  go to the callback only; otherwise they wait in the subscription's queue until read). ``await sub.ready()``
+  waits for the connection (and its subscription); ``await sub.close()`` ends it; ``sub.reconnects`` counts
+  reconnections; ``sub.ended`` / ``sub.error`` say whether and why it stopped for good.
 * Market streams: ``subscribe_klines(symbol, interval)``, ``subscribe_book_ticker(symbols)``,
   ``subscribe_trades(symbol)``, ``subscribe_agg_trades(symbol)``, ``subscribe_depth(symbol)``.
 * Reconnect: any drop (network, server restart, the 24 h limit, ``serverShutdown``) reconnects with
@@ -268,6 +268,14 @@ class Subscription(Generic[E]):
     async def _on_message(self, message: Any) -> None:
         raise NotImplementedError
 
+    def _parse(self, parse: Callable[[], Any]) -> Any:
+        """One payload's event, or None (logged) when it is malformed: one bad message is no reason to reconnect."""
+        try:
+            return parse()
+        except ResponseFormatError as exc:
+            log.warning("%s: skipped a malformed message (%s)", self.name, exc)
+            return None
+
     def _down_ms(self) -> int:
         return int((time.monotonic() - self._down_since) * 1000) if self._down_since is not None else 0
 
@@ -288,7 +296,7 @@ class MarketSubscription(Subscription[MarketEvent]):
         if not isinstance(message, dict) or "stream" not in message:
             return  # control answers, serverShutdown (the close follows)
         stream = message["stream"]
-        event = parse_market(stream, message["data"])
+        event = self._parse(lambda: parse_market(stream, message["data"]))
         if event is None:
             return
         if isinstance(event, KlineEvent):
@@ -369,7 +377,7 @@ class DepthSubscription(Subscription[DepthUpdate | StreamGap]):
     async def _on_message(self, message: Any) -> None:
         if not isinstance(message, dict) or message.get("stream") != self._stream:
             return
-        event = parse_market(self._stream, message["data"])
+        event = self._parse(lambda: parse_market(self._stream, message["data"]))
         if not isinstance(event, DepthUpdate):
             return
         if not self.book.ready:
@@ -485,7 +493,7 @@ class UserSubscription(Subscription[UserEvent]):
         if message.get("e") == "listenKeyExpired":
             self._listen_key = None
             raise TransportError("listen key expired")
-        event = parse_user(message)
+        event = self._parse(lambda: parse_user(message))
         if event is None:
             return
         if self.state is not None:

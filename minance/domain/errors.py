@@ -173,6 +173,7 @@ class Err:
     ADMIN_INVALID = _e(-1130, 400, "{reason}", _FIX)
     ADMIN_BODY_NOT_OBJECT = _e(-1100, 400, "The admin API takes a JSON object body.", _FIX)
     ADMIN_BODY_TOO_LARGE = _e(-1101, 400, "Request body too large.", _FIX)
+    ADMIN_NOT_FOUND = _e(-1000, 404, "{what} not found.", _FIX)  # e.g. a backtest report id not in the index
     # the web console's session cookie on the admin API (server/console)
     CONSOLE_SIGNED_OUT = _e(-1002, 401, "The console session has ended: sign in again.", _STOP)
     CONSOLE_CROSS_SITE = _e(-1002, 403, "Cross-site requests are refused.", _STOP)
@@ -193,6 +194,7 @@ ERRORS: dict[int, ErrorSpec] = {}
 for _spec in SPECS:
     ERRORS.setdefault(_spec.code, _spec)
 del _spec
+
 
 class BinanceError(Exception):
     """A rejection in Binance's wire form: ``{"code": code, "msg": msg}`` with an HTTP status.

@@ -83,7 +83,6 @@ _created_ms = attrgetter("created_ms")
 _trade_id = attrgetter("trade_id")
 _time_ms = attrgetter("time_ms")
 _agg_id = attrgetter("agg_id")
-_transaction_ms = attrgetter("transaction_ms")
 
 
 def _row_trade_id(row: tuple) -> int:
@@ -232,7 +231,12 @@ class QueriesMixin:
         lists = sorted(acct.lists.values(), key=lambda x: x.order_list_id) if acct else []
         if from_id is not None:
             return [x.view() for x in lists if x.order_list_id >= from_id][:limit]
-        return [x.view() for x in _window(lists, _transaction_ms, start_ms, end_ms, limit)]
+        if start_ms is None and end_ms is None:
+            return [x.view() for x in lists[-limit:]] if limit > 0 else []
+        # a list's transaction time moves when it finishes, so id order is not time order: no bisect here
+        picked = [x for x in lists if (start_ms is None or x.transaction_ms >= start_ms)
+                  and (end_ms is None or x.transaction_ms <= end_ms)]
+        return [x.view() for x in (picked[:limit] if start_ms is not None else picked[-limit:] if limit > 0 else [])]
 
     def open_order_lists(self, account_id: int) -> list[OrderListView]:
         acct = self._acct(account_id)

@@ -1,6 +1,5 @@
-"""The market: symbols, the replayed feed, kline history, tickers and the market maker.
+"""The market: the replayed feed, kline history, tickers and the market maker.
 
-* ``symbols``    — re-exports ``minance.domain.symbols`` (symbol specs are domain values)
 * ``intervals``  — kline intervals, ``timeZone`` and bucket arithmetic (1w on Mondays, 1M on calendar months)
 * ``klines``     — the Kline value, aggregation, the local-trade KlineBuilder, Binance's kline paging rules
 * ``paths``      — integer bars, exact apportioning, bridges and intra-minute paths (the feeds' arithmetic)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -42,10 +43,13 @@ def load_admin_token(data_dir: Path) -> str:
     return data.decode().strip()
 
 
-class AdminError(Exception):
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
+@dataclass(frozen=True)
+class AdminFile:
+    """An answer that is a file, not JSON (a backtest report): sent as is, with its own type and headers."""
+
+    body: bytes
+    content_type: str
+    headers: list[tuple[bytes, bytes]]
 
 
 def _activity_json(rec) -> dict:
@@ -81,14 +85,14 @@ class AdminApi:
             query = {k: v[-1] for k, v in parse_qs(raw_query.decode("latin-1")).items()}
             result = await self._dispatch(method, [p for p in path.split("/")[2:] if p], query, body)
             return 200, result
-        except AdminError as exc:
-            return exc.status, {"code": exc.code, "msg": exc.msg}
-        except BinanceError as exc:
+        except BinanceError as exc:  # every admin rejection comes from the one table (domain/errors.py)
             return exc.http_status, exc.to_wire()
         except (KeyConfigError, AccountError) as exc:
-            return 400, Err.ADMIN_INVALID(reason=str(exc)).to_wire()
+            error = Err.ADMIN_INVALID(reason=str(exc))
+            return error.http_status, error.to_wire()
         except (ValueError, TypeError, KeyError, OverflowError):  # OverflowError: past SQLite's 64-bit integers
-            return 400, Err.ADMIN_BAD_REQUEST().to_wire()
+            error = Err.ADMIN_BAD_REQUEST()
+            return error.http_status, error.to_wire()
 
     def _check_token(self, headers: dict[str, str]) -> None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -233,9 +237,35 @@ class AdminApi:
                 if bots is None:
                     raise Err.UNKNOWN_PATH(path="/admin/bots", method=method)
                 return bots
+            case ("GET", ["backtests"]):  # the reports `minance backtest run --report DIR` recorded, newest first
+                from minance.server.console.backtests import list_backtests
+
+                return list_backtests()
+            case ("GET", ["backtests", report_id]):
+                return self._backtest(report_id)
+            case ("GET", ["backtests", report_id, ("report" | "equity.png") as name]):  # by id from the index only
+                return self._backtest_file(report_id, "report.html" if name == "report" else name)
             case ("POST", ["console", "link"]) if self.links is not None:
                 return {"path": f"/console/link/{self.links.create()}", "expiresInSeconds": int(self.links.ttl_s)}
         raise Err.UNKNOWN_PATH(path=f"/admin/{'/'.join(parts)}", method=method)
+
+    @staticmethod
+    def _backtest(report_id: str) -> dict:
+        from minance.server.console.backtests import find
+
+        entry = find(report_id)
+        if entry is None:  # the id is not echoed: it is whatever the request said
+            raise Err.ADMIN_NOT_FOUND(what="A backtest report with this id")
+        return entry
+
+    def _backtest_file(self, report_id: str, name: str) -> AdminFile:
+        from minance.server.console.backtests import report_file
+
+        self._backtest(report_id)
+        found = report_file(report_id, name)
+        if found is None:  # recorded, but its folder was moved or deleted since
+            raise Err.ADMIN_NOT_FOUND(what=f"The {name} of backtest report {report_id} (its folder moved?)")
+        return AdminFile(*found)
 
     def _masked(self, key_id: int | None) -> str | None:
         key = self.ctx.store.get_key(key_id) if key_id is not None else None

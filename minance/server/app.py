@@ -145,6 +145,9 @@ class MinanceApp:
                 return
             status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
                                                     receive, via_session=access)
+            if isinstance(body, admin.AdminFile):  # a backtest report: its own type and (sandboxed) CSP
+                await self._send(send, status, body.body, body.headers, kind=body.content_type.encode())
+                return
             await self._send(send, status, orjson.dumps(body), list(SECURITY_HEADERS) if access else [])
             return
 
@@ -228,11 +231,12 @@ class MinanceApp:
                       key.masked if key else "-", ip)
 
     @staticmethod
-    async def _send(send, status: int, payload: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    async def _send(send, status: int, payload: bytes, extra: list[tuple[bytes, bytes]], *,
+                    kind: bytes = JSON) -> None:
         await send({
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", JSON), (b"content-length", str(len(payload)).encode()), *extra],
+            "headers": [(b"content-type", kind), (b"content-length", str(len(payload)).encode()), *extra],
         })
         await send({"type": "http.response.body", "body": payload})
 

@@ -40,6 +40,7 @@ class ConnectionRegistry:
     def __init__(self, max_per_ip: int) -> None:
         self.max_per_ip = max_per_ip
         self._by_ip: dict[str, set[asyncio.BaseTransport]] = {}
+        self._warned: dict[str, float] = {}  # when each refused IP was last logged: one line a minute, not a flood
 
     def admit(self, ip: str, transport: asyncio.BaseTransport) -> bool:
         conns = self._by_ip.setdefault(ip, set())
@@ -57,6 +58,14 @@ class ConnectionRegistry:
             if not conns:
                 del self._by_ip[ip]
 
+    def should_log(self, ip: str, now: float) -> bool:
+        if now - self._warned.get(ip, float("-inf")) < 60:
+            return False
+        if len(self._warned) > 10_000:
+            self._warned.clear()
+        self._warned[ip] = now
+        return True
+
     def count(self, ip: str) -> int:
         return sum(1 for t in self._by_ip.get(ip, ()) if not t.is_closing())
 
@@ -71,11 +80,11 @@ def guarded_protocol(header_timeout_s: float, body_timeout_s: float, max_per_ip:
                      registry: ConnectionRegistry | None = None) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol with the guard, for ``uvicorn.run(..., http=<this class>)``.
     A timeout of 0 disables it; ``max_per_ip`` 0 means no cap."""
-    registry = registry or ConnectionRegistry(max_per_ip)
+    conns = registry or ConnectionRegistry(max_per_ip)
     refusal = _refusal(max_per_ip)
 
     class GuardedHttpProtocol(HttpToolsProtocol):
-        registry_ = registry
+        registry = conns
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -86,16 +95,17 @@ def guarded_protocol(header_timeout_s: float, body_timeout_s: float, max_per_ip:
             self._tail = b""  # the last bytes a refused connection sent: its blank line may span two reads
             addr = get_remote_addr(transport)
             self._ip = addr[0] if addr else ""
-            if not registry.admit(self._ip, transport):
+            if not conns.admit(self._ip, transport):
                 self._refused = True
-                log.warning("refused a connection from %s: %d open (MINANCE_CONNECTIONS_PER_IP)",
-                            self._ip, max_per_ip)
+                if conns.should_log(self._ip, self.loop.time()):
+                    log.warning("refusing connections from %s: %d open (MINANCE_CONNECTIONS_PER_IP)",
+                                self._ip, max_per_ip)
             self._arm(header_timeout_s)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._cancel()
             if not self._refused:
-                registry.release(self._ip, self.transport)
+                conns.release(self._ip, self.transport)
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:

@@ -387,15 +387,18 @@ def make_private(data_dir: Path) -> None:
     open, so a dir made by an older version (or under a loose umask) is tightened too. SQLite gives the -wal
     and -shm files it creates later the database file's own mode."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
+    with contextlib.suppress(PermissionError):  # not ours to change (another owner): leave it as it is
+        os.chmod(data_dir, 0o700)
     for name in DATABASE_FILES:
         for suffix in _SIDE_FILES:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
                 os.chmod(data_dir / f"{name}{suffix}", 0o600)
-    # A new database is created private before SQLite opens it. Never open (and close) an existing one here:
-    # closing any descriptor of a file drops the POSIX locks SQLite holds on it in this process.
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(data_dir / DB_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    # New databases are created private before SQLite opens them (an empty file is an empty database). Never open
+    # (and close) an existing one here: closing any descriptor of a file drops the POSIX locks SQLite holds on it
+    # in this process.
+    for name in DATABASE_FILES:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(data_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def open_store(data_dir: Path, *, durable: bool = True) -> SqliteStore:

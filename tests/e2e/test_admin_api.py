@@ -176,4 +176,7 @@ def test_admin_api_errors_are_json(http, admin, account):
     admin_error(http.post("/admin/keys", json={"account": account, "ips": ["not-an-ip"]}, headers=token), 400, -1130)
     admin_error(http.get("/admin/keys/" + "Z" * 64, headers=token), 400, -1130)
     admin_error(http.post("/admin/keys", content=b"x" * (65 * 1024), headers=token), 400, -1101)
+    # numbers SQLite cannot hold are a bad request, not a 500 (issue 9)
+    admin_error(http.get("/admin/activity", params={"from": 2**64}, headers=token), 400, -1130)
+    admin_error(http.get("/admin/alerts", params={"since": 2**64}, headers=token), 400, -1130)
     assert admin("GET", "/admin/accounts")  # still serving

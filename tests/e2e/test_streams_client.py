@@ -327,8 +327,8 @@ def test_a_server_restart_is_survived(tmp_path, monkeypatch):
             wait_for(lambda: not user.connected and not bars.connected)
             monkeypatch.setattr("tests.support.free_port", lambda: srv.port)
             srv = Server(data, "--market-clock", "manual")
-            user.ready(20)
-            bars.ready(20)
+            user.ready(40)
+            bars.ready(40)
             assert user.reconnects >= 1 and bars.reconnects >= 1
             order = client.create_order(SYMBOL, "BUY", "MARKET", quote_order_qty="20")
             seen = []

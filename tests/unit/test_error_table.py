@@ -27,12 +27,20 @@ def _code_literal(node: ast.AST) -> int | None:
     return None
 
 
+def _is_code(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "code") or (isinstance(node, ast.Name)
+                                                                         and node.id == "code")
+
+
 def inline_codes(source: str) -> list[tuple[int, int]]:
-    """(line, code) of every error code written as a literal argument or ``"code"`` value."""
+    """(line, code) of every error code written as a literal argument, comparison operand or ``"code"`` value."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
             values = [*node.args, *(k.value for k in node.keywords)]
+        elif isinstance(node, ast.Compare):  # error.code == -2011 (not other numbers, e.g. bps >= -5000)
+            operands = [node.left, *node.comparators]
+            values = operands if any(_is_code(x) for x in operands) else []
         elif isinstance(node, ast.Dict):
             values = [v for k, v in zip(node.keys, node.values, strict=True)
                       if isinstance(k, ast.Constant) and k.value == "code"]
@@ -44,14 +52,24 @@ def inline_codes(source: str) -> list[tuple[int, int]]:
 
 def test_the_scan_sees_every_inline_form():
     source = ('BinanceError(-2010, "x")\nRejected(BinanceError.format(-1102, T, "a"))\nraise E(400, -1100, "m")\n'
-              'body = {"code": -1000, "msg": "m"}\nx = f(-5)\nErr.BAD_SYMBOL()\n')
-    assert sorted(code for _, code in inline_codes(source)) == [-2010, -1102, -1100, -1000]
+              'body = {"code": -1000, "msg": "m"}\nx = f(-5)\nErr.BAD_SYMBOL()\nif e.code == -2011: pass\n')
+    assert sorted(code for _, code in inline_codes(source)) == [-2011, -2010, -1102, -1100, -1000]
 
 
 def test_no_error_code_is_written_outside_the_table():
     offenders = [f"{path.relative_to(PACKAGE.parent)}:{line}: {code}"
                  for path in sorted(PACKAGE.rglob("*.py")) if path != TABLE
                  for line, code in inline_codes(path.read_text())]
+    assert not offenders, "use minance.domain.errors.Err instead of inline codes:\n" + "\n".join(offenders)
+
+
+def test_no_table_code_appears_as_a_literal_anywhere_else():
+    """Wherever it stands (a tuple, a default, a constant), a number that is one of the table's codes is spelled
+    ``Err.NAME.code``."""
+    offenders = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {code}"
+                 for path in sorted(PACKAGE.rglob("*.py")) if path != TABLE
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if (code := _code_literal(node)) is not None and code in ERRORS]
     assert not offenders, "use minance.domain.errors.Err instead of inline codes:\n" + "\n".join(offenders)
 
 

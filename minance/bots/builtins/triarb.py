@@ -167,20 +167,22 @@ class TriArb(Strategy):
             ctx.stop(f"max_cycles={self.max_cycles} reached")
 
     def unwind_legs(self, ctx, n, legs_done, have):
-        held_asset = self.path[len(legs_done)] if legs_done else self.path[0]
+        last = legs_done[-1]
+        rules = ctx.rules(last["symbol"])
+        held_asset = rules.base if last["side"] == Side.BUY.value else rules.quote  # what the last leg delivered
         ctx.log.error("cycle %d UNHEDGED: holding %s %s after %d leg(s)", n, have, held_asset, len(legs_done))
-        if self.unwind != "market" or have is None:
+        if self.unwind != "market" or have is None or held_asset == self.path[0]:
             return
-        pair = self._pair(held_asset, self.path[0], {s for s, _ in self.forward + self.backward})
+        listed = {s for s, _ in self.forward + self.backward}
+        pair = self._pair(held_asset, self.path[0], listed)
         if pair is None:
             return
         symbol, side = pair
-        rules = ctx.rules(symbol)
         try:
             if side is Side.SELL:
-                ctx.sell(rules.round_qty(have), symbol=symbol, key=f"c{n}:unwind")
+                ctx.sell(ctx.rules(symbol).round_qty(have), symbol=symbol, key=f"c{n}:unwind")
             else:
                 ctx.buy(quote=have, symbol=symbol, key=f"c{n}:unwind")
-            ctx.log.info("cycle %d unwound to %s at market", n, self.path[0])
+            ctx.log.info("cycle %d unwound %s %s to %s at market", n, have, held_asset, self.path[0])
         except OrderError as exc:
             ctx.log.error("cycle %d unwind refused: %s %s — the position stays open", n, exc.code, exc.msg)

@@ -133,10 +133,27 @@ def _history_query(req: Request, ctx) -> dict:
 def deposit_history(req: Request, ctx) -> list:
     query = _history_query(req, ctx)
     rows = ctx.store.transfers(_account(req), DEPOSIT, tx_id=req.text("txId"), **query)
-    return [{"id": t.tran_id, "amount": _f8(t.amount), "coin": t.coin, "network": t.network, "status": t.status,
-             "address": t.address, "addressTag": t.address_tag, "txId": t.tx_id, "insertTime": req.time(t.time_ms),
-             "completeTime": req.time(t.time_ms), "transferType": t.transfer_type, "confirmTimes": "1/1",
-             "unlockConfirm": 0, "walletType": t.wallet_type} for t in rows]
+    return [_deposit_json(req, t) for t in rows]
+
+
+def _confirmations(t: Transfer) -> int:
+    """The network's confirmation count: every transfer here is complete."""
+    coin = COINS.get(t.coin)
+    network = coin.network(t.network) if coin is not None else None
+    return network.min_confirm if network is not None else 1
+
+
+def _deposit_json(req: Request, t: Transfer) -> dict:
+    """One record with every field of Binance's: a credited deposit has all its confirmations (``confirmTimes``
+    "n/n" with the network's n, ``unlockConfirm`` its unlock count), and the travel rule does not apply (0)."""
+    coin = COINS.get(t.coin)
+    network = coin.network(t.network) if coin is not None else None
+    confirms = _confirmations(t)
+    return {"id": t.tran_id, "amount": _f8(t.amount), "coin": t.coin, "network": t.network, "status": t.status,
+            "address": t.address, "addressTag": t.address_tag, "txId": t.tx_id, "insertTime": req.time(t.time_ms),
+            "completeTime": req.time(t.time_ms), "transferType": t.transfer_type,
+            "confirmTimes": f"{confirms}/{confirms}", "unlockConfirm": network.unlock_confirm if network else 0,
+            "walletType": t.wallet_type, "travelRuleStatus": 0}
 
 
 def withdraw_history(req: Request, ctx) -> list:
@@ -148,7 +165,7 @@ def withdraw_history(req: Request, ctx) -> list:
     for t in rows:
         row = {"id": t.tran_id, "amount": _f8(t.amount), "transactionFee": _f8(t.fee), "coin": t.coin,
                "status": t.status, "address": t.address, "txId": t.tx_id, "applyTime": _stamp(t.time_ms),
-               "network": t.network, "transferType": t.transfer_type, "info": t.info, "confirmNo": 1,
+               "network": t.network, "transferType": t.transfer_type, "info": t.info, "confirmNo": _confirmations(t),
                "walletType": t.wallet_type, "txKey": "", "completeTime": _stamp(t.time_ms)}
         if t.address_tag:
             row["addressTag"] = t.address_tag

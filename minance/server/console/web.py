@@ -29,8 +29,9 @@ PAGES = ("keys", "activity", "alerts", "accounts", "market", "bots")
 HOME = "/console/keys"
 SIGN_IN = "/console/signin"
 MAX_FORM_BYTES = 4096
+# frame-src 'self': the Bots page frames backtest reports (/admin/backtests/ID/report, under their own sandboxed CSP)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+       "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),

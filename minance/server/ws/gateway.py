@@ -95,7 +95,8 @@ class WsGateway:
             return
         time_unit = (query.get("timeUnit") or [None])[0]
         if time_unit is not None and time_unit not in _TIME_UNITS:
-            await reject_handshake(scope, send, 400, Err.INVALID_TIME_UNIT().to_wire())
+            error = Err.INVALID_TIME_UNIT()
+            await reject_handshake(scope, send, error.http_status, error.to_wire())
             return
         if is_api:
             try:

@@ -18,6 +18,7 @@ import pytest_asyncio
 from binance.async_client import AsyncClient
 from binance.base_client import BaseClient
 from binance.client import Client
+from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 from binance.ws.streams import BinanceSocketManager
 
 URL = os.environ["MINANCE_PEER_URL"].rstrip("/")
@@ -37,6 +38,10 @@ for _cls in (BaseClient, Client, AsyncClient):
     _cls.WS_API_TESTNET_URL = WS_URL + "/ws-api/v3"
 BinanceSocketManager.STREAM_URL = WS_URL + "/"
 BinanceSocketManager.STREAM_TESTNET_URL = WS_URL + "/"
+# python-binance closes a socket only when its reader's recv() times out (10 s by default): every idle WebSocket
+# API connection then costs 10 s at teardown, against Binance as here. A shorter wait is client configuration
+# (it also bounds a WS API request, which the local server answers in milliseconds).
+ReconnectingWebsocket.TIMEOUT = 1
 
 
 @pytest.fixture

@@ -144,3 +144,50 @@ def test_the_config_rejects_an_unknown_fill_model():
     with pytest.raises(BacktestError):
         run(Busy, bars=_walk(10, 1), fill_model="optimistic")
     assert BacktestConfig().fill_model == "default"
+
+
+def test_otoco_entry_then_bracket():
+    from minance.bots.orders import OrderRequest
+    from minance.domain.orders import OrderType, TimeInForce
+
+    def plan(ctx):
+        working = OrderRequest("BTCUSDT", Side.BUY, OrderType.LIMIT, quantity=Decimal("0.1"), price=Decimal("29900"),
+                               time_in_force=TimeInForce.GTC)
+        tp = OrderRequest("BTCUSDT", Side.SELL, OrderType.LIMIT_MAKER, quantity=Decimal("0.0999"),
+                          price=Decimal("30100"))
+        sl = OrderRequest("BTCUSDT", Side.SELL, OrderType.STOP_LOSS, quantity=Decimal("0.0999"),
+                          stop_price=Decimal("29700"))
+        ctx.otoco(working, tp, sl)
+
+    bars = bars_of([(30000, 30000, 30000, 30000), (30000, 30010, 29890, 29950), (29950, 30150, 29940, 30120),
+                    (30120, 30120, 30120, 30120)])
+    res = run(script({0: plan}), bars=bars)
+    assert [(f.side, f.price, f.is_maker) for f in res.fills] == [(Side.BUY, Decimal("29900"), True),
+                                                                  (Side.SELL, Decimal("30100"), True)]
+
+
+def test_latency_delays_an_order_into_the_next_bars_path():
+    # bar 1 walks 30000 → 30500 (the nearer extreme, at +20 s) → 29000 → 30400; with 25 s of latency the market
+    # order meets the high, not the open
+    bars = bars_of([(30000, 30000, 30000, 30000), (30000, 30500, 29000, 30400), (30400, 30400, 30400, 30400)])
+    plan = {0: lambda ctx: ctx.buy(Decimal("0.1"))}
+    prompt = run(script(plan), bars=bars, maker_bps=0, taker_bps=0)
+    late = run(script(plan), bars=bars, maker_bps=0, taker_bps=0, latency_ms=25_000)
+    assert prompt.fills[0].price == Decimal("30003")
+    assert late.fills[0].price == Decimal("30504")  # the ask around 30 500
+
+
+def test_volume_cap_spreads_a_resting_fill_over_points():
+    bars = bars_of([(30000, 30000, 30000, 30000), (30000, 30300, 30000, 30250), (30250, 30300, 30200, 30250)],
+                   volume="1")
+    plan = {0: lambda ctx: ctx.sell(Decimal("0.5"), price=Decimal("30100"))}
+    res = run(script(plan), bars=bars, balance={"BTC": 1}, volume_cap=Decimal("0.2"))
+    assert [f.qty for f in res.fills] == [Decimal("0.2")] * 2 + [Decimal("0.1")]
+
+
+def test_bots_run_hands_a_backtest_over():
+    from minance.bots import run as bots_run
+
+    bars = bars_of([(30000, 30000, 30000, 30000)] * 3)
+    res = bots_run(script({0: lambda ctx: ctx.buy(Decimal("0.01"))}), venue="backtest", bars=bars)
+    assert len(res.fills) == 1 and res.metrics.fills == 1

@@ -93,7 +93,7 @@ def test_public_api_is_pinned():
         "CredentialsError", "IpBannedError", "KeyKind", "KeyRejectedError", "OrderNotFound", "OrderRejected",
         "RateLimitError", "ReadOnlyError", "RequestError", "ResponseFormatError", "RetryPolicy", "RetryableError",
         "Signer", "SignatureError", "StopError", "Target", "TimestampError", "TransportError", "UnknownStatusError",
-        "make_signer", "resolve_target"])
+        "make_signer", "resolve_target", "AsyncStreams", "Backoff", "StreamError", "Streams"])
     for name in client_pkg.__all__:
         assert hasattr(client_pkg, name)
     for name in m.__all__:
