@@ -50,7 +50,7 @@ def client():
 
 
 @pytest_asyncio.fixture
-async def clientAsync():  # noqa: N802 - the upstream fixture's name
+async def clientAsync():  # the upstream fixture's name
     c = AsyncClient(api_key, api_secret, https_proxy=proxy, testnet=testnet)
     try:
         yield c

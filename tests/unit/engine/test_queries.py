@@ -148,3 +148,23 @@ def test_every_time_window_query_takes_start_and_end(h):
         assert bool(h.ex.all_orders(1, "BTCUSDT", start_ms=start, end_ms=end)) is everything
         assert bool(h.ex.my_trades(1, "BTCUSDT", start_ms=start, end_ms=end)) is everything
         assert bool(h.ex.agg_trades("BTCUSDT", start_ms=start, end_ms=end)) is everything
+
+
+def test_order_list_windows_follow_transaction_time_not_id_order(h):
+    """A list's transaction time moves when it finishes: an older list can be the newer one in time."""
+    from minance.engine import CancelOrderList, NewOco, OrderLeg
+
+    def oco() -> int:
+        cmd = NewOco(1, "BTCUSDT", "SELL", Decimal("0.001"), above=OrderLeg("LIMIT_MAKER", price=Decimal("52000")),
+                     below=OrderLeg("STOP_LOSS", stop_price=Decimal("48000")), ts_ms=h.tick(100))
+        return h.run(cmd).reply.order_list.order_list_id
+
+    first = oco()
+    second = oco()
+    created_second = h.ts
+    assert h.run(CancelOrderList(1, "BTCUSDT", h.tick(100), order_list_id=first)).ok
+    ids = lambda **kw: [x.order_list_id for x in h.ex.all_order_lists(1, **kw)]  # noqa: E731
+    assert ids(start_ms=h.ts) == [first]
+    assert ids(end_ms=created_second) == [second]
+    assert ids(start_ms=0, limit=1) == [first]
+    assert ids() == [first, second] and ids(limit=0) == []
