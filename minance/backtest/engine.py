@@ -42,7 +42,7 @@ from minance.bots.safety import Limits
 from minance.bots.strategy import Strategy
 from minance.domain.orders import UNITS_PER_ONE
 from minance.domain.symbols import DEFAULT_SYMBOLS, SymbolSpec
-from minance.engine import Deposit, Exchange, MarketMove, OrderUpdate, SetCommission, SetLiquidity
+from minance.engine import BalanceUpdate, Deposit, Exchange, MarketMove, OrderUpdate, SetCommission, SetLiquidity
 from minance.history.cache import Bars
 from minance.market.intervals import INTERVALS
 from minance.market.motion import high_first
@@ -121,9 +121,11 @@ class Backtest:
         self.n = bars.trades.tolist()
         self.i = 0
         self.now_ms = self.t[0]
+        # small retention: the backtest keeps every order and fill itself (self.orders, self.fills), and the
+        # pessimistic model copies the exchange on ambiguous bars, which must stay cheap however long the run
         self.exchange = Exchange([spec], maker_bps=config.maker_bps, taker_bps=config.taker_bps,
-                                 keep_trades=1000, keep_my_trades=100_000, keep_closed_orders=1_000_000,
-                                 keep_closed_lists=1_000_000)
+                                 keep_trades=1000, keep_my_trades=1000, keep_closed_orders=1000,
+                                 keep_closed_lists=1000)
         logger = logging.getLogger(f"minance.backtest.{name}.{id(self)}")
         logger.propagate = False  # a backtest's log is its result (``rejections``), not the terminal
         logger.addHandler(logging.NullHandler())
@@ -181,7 +183,7 @@ class Backtest:
                     self._queue.append(f)
                     self._reply_fills.setdefault(f.order_id, []).append(f)
                     changed = True
-            elif type(ev).__name__ == "BalanceUpdate" and ev.account_id == USER:
+            elif type(ev) is BalanceUpdate and ev.account_id == USER:
                 changed = True
         if changed:
             self._record_holdings()
@@ -292,10 +294,13 @@ class Backtest:
         n = len(t)
         every = cfg.every_bar or bool(cfg.latency_ms)
         scheduler = ctx.scheduler
+        state = ex.symbols[sym]
+        book, stops = state.book, state.stops
         for i in range(n):
             self.i = i
             nxt = o[i + 1] if i + 1 < n else c[i]
-            if every or not quiet(sym, lo[i] if lo[i] < nxt else nxt, h[i] if h[i] > nxt else nxt):
+            if every or ((book.bid_keys or book.ask_keys or stops.orders)  # nothing resting: nothing to fill
+                         and not quiet(sym, lo[i] if lo[i] < nxt else nxt, h[i] if h[i] > nxt else nxt)):
                 self._pending_ref = None
                 self._bar(i)
             else:

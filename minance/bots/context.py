@@ -98,7 +98,8 @@ class Context(ABC):
 
     @abstractmethod
     def _send_list(self, req: ListRequest) -> tuple[Order, ...]:
-        """*venue* — place an order list (ids set on the list and every leg); one :class:`Order` per leg."""
+        """*venue* — place an order list (ids set on the list and every leg); one :class:`Order` per leg
+        (``submit_list`` returns them in leg order: working, pending, above, below)."""
 
     @abstractmethod
     def _cancel(self, symbol: str, client_id: str) -> Order | None:
@@ -318,6 +319,9 @@ class Context(ABC):
             raise
         for order in orders:
             self.store.record_order(order)
+        by_id = {o.client_order_id: o for o in orders}
+        if all(leg.client_id in by_id for leg in req.legs()):  # leg order, whatever order the venue answered in
+            orders = tuple(by_id[leg.client_id] for leg in req.legs())
         self.log.info("order list %s %s → %s", req.kind, list_id, ", ".join(o.type for o in orders))
         return orders
 

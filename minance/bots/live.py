@@ -80,6 +80,7 @@ class LiveContext(Context):
         super().__init__(name, strategy, **kwargs)
         self.client = client
         self._rules: dict[str, SymbolRules] = {}
+        self._unlisted: set[str] = set()
         self._commission: dict[str, Commission] = {}
         self._quotes: dict[str, Quote] = {}
         self._bars: dict[tuple[str, str], deque[Bar]] = {}
@@ -128,7 +129,17 @@ class LiveContext(Context):
         sym = (symbol or self.symbol).upper()
         rules = self._rules.get(sym)
         if rules is None:
-            info = self._call(self.client.exchange_info, symbol=sym).symbol(sym)
+            if sym in self._unlisted:  # asked before (pricing routes try pairs that may not exist)
+                raise OrderError(-1121, "Invalid symbol.")
+            try:
+                info = self._call(self.client.exchange_info, symbol=sym).symbol(sym)
+            except OrderError as exc:
+                if exc.code == -1121:
+                    self._unlisted.add(sym)
+                raise
+            except KeyError:
+                self._unlisted.add(sym)
+                raise OrderError(-1121, "Invalid symbol.") from None
             rules = SymbolRules.from_filters(sym, info.base_asset, info.quote_asset, info.filters, info.status)
             self._rules[sym] = rules
         return rules

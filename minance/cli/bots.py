@@ -286,7 +286,8 @@ def register(sub: Any) -> None:
     p.add_argument("--name", help="the bot's name (default: the strategy's); its state is kept under it")
     p.add_argument("--state", metavar="DIR", help="state dir (default: $MINANCE_BOTS/NAME or the user's data dir)")
     p.add_argument("--dry-run", action="store_true", help="send nothing: orders validated (order/test) and "
-                                                          "simulated against the live book")
+                                                          "simulated against the live book (state kept apart, "
+                                                          "as NAME-dry)")
     p.add_argument("--max-loss", metavar="Q", help="kill switch: stop when PnL falls below -Q (quote asset)")
     p.add_argument("--max-orders-per-min", type=int, default=60, metavar="N", help="kill switch (default 60)")
     p.add_argument("--max-position", metavar="QTY", help="kill switch: most base quantity held per symbol")

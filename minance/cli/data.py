@@ -210,13 +210,15 @@ def _print_reports(args: argparse.Namespace, reports: list) -> None:
 def _list(args: argparse.Namespace) -> int:
     from minance.history import cache
     root = _root(args)
-    rows = []
+    found: list[tuple[str, str, tuple[int, int, int]]] = []
     for symbol, interval in cache.series(root=root):
         cov = cache.coverage(symbol, interval, root=root)
         if cov:
-            rows.append({"symbol": symbol, "interval": interval, "first": cov[0], "last": cov[1], "bars": cov[2]})
-    human = table([[r["symbol"], r["interval"], fmt_time(r["first"]), fmt_time(r["last"]), r["bars"]] for r in rows],
-                  ["SYMBOL", "INTERVAL", "FIRST", "LAST", "BARS"]) if rows else f"no history in {root}"
+            found.append((symbol, interval, cov))
+    rows = [{"symbol": s, "interval": i, "first": first, "last": last, "bars": bars}
+            for s, i, (first, last, bars) in found]
+    human = table([[s, i, fmt_time(first), fmt_time(last), bars] for s, i, (first, last, bars) in found],
+                  ["SYMBOL", "INTERVAL", "FIRST", "LAST", "BARS"]) if found else f"no history in {root}"
     emit(args, rows, human)
     return 0
 

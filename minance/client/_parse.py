@@ -86,7 +86,8 @@ class Model:
         if not isinstance(data, Mapping):
             raise ResponseFormatError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
         values: dict[str, Any] = {}
-        for name, key, convert, optional in _plan(cls):
+        model: type = cls  # the cache keys on the class; mypy does not see type[Self] as Hashable
+        for name, key, convert, optional in _plan(model):
             if key not in data:
                 if optional:
                     continue

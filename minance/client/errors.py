@@ -82,7 +82,7 @@ class ResponseFormatError(ClientError):
 class ApiError(BinanceError, ClientError):
     """A ``{"code", "msg"}`` rejection from the exchange."""
 
-    action: ClassVar[Action] = Action.FIX_REQUEST  # type: ignore[misc]  # a class constant here
+    action: ClassVar[Action] = Action.FIX_REQUEST  # a class constant here
 
     def __init__(self, code: int, msg: str | None = None, *, http_status: int | None = None,
                  headers: Mapping[str, str] | None = None, endpoint: str = "") -> None:

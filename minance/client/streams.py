@@ -194,7 +194,7 @@ class Subscription(Generic[E]):
     async def drop(self) -> None:
         """Close the current connection as a network failure would (it reconnects): for tests and rotation."""
         if self._ws is not None:
-            self._ws.transport.abort()  # type: ignore[attr-defined]
+            self._ws.transport.abort()
 
     async def close(self) -> None:
         self._closing = True
@@ -498,7 +498,7 @@ class UserSubscription(Subscription[UserEvent]):
             return
         if self.state is not None:
             trade_id = getattr(event, "trade_id", -1)
-            if 0 <= trade_id <= self._told.get(event.symbol, -1):  # type: ignore[union-attr]
+            if 0 <= trade_id <= self._told.get(event.symbol, -1):
                 return  # already told by the reconciliation
             self.state.apply(event)
         await self._emit(event)

@@ -7,6 +7,7 @@ The same code talks to all of them; only the base URL differs. The testnet has n
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -41,7 +42,7 @@ class Target:
         return self.name if self.name != "url" else self.base_url
 
 
-def resolve_target(text: str | None = None, env: dict[str, str] | None = None) -> Target:
+def resolve_target(text: str | None = None, env: Mapping[str, str] | None = None) -> Target:
     """``local`` (default; ``$MINANCE_URL`` overrides its address), ``testnet``, ``live``, or an http(s) URL."""
     env = os.environ if env is None else env
     name = (text or "local").strip()

@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -77,7 +78,7 @@ def create_private_file(path: Path, data: bytes) -> bytes:
     return path.read_bytes()
 
 
-def load_master_key(data_dir: Path, env: dict[str, str] | None = None) -> bytes:
+def load_master_key(data_dir: Path, env: Mapping[str, str] | None = None) -> bytes:
     """The master key from $MINANCE_MASTER_KEY, else ``data_dir/master.key`` (created on first use)."""
     env = os.environ if env is None else env
     if env.get(MASTER_KEY_ENV):

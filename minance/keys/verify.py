@@ -115,7 +115,7 @@ class Verifier:
 
     def __init__(self, kind: KeyType, *, secret: bytes | None = None, public_key_pem: str | None = None) -> None:
         self._kind = kind
-        self._secret = secret
+        self._secret = secret or b""  # only HMAC keys use it, and they must have one (checked below)
         self._public = None
         if kind is KeyType.HMAC:
             if not secret:

@@ -147,7 +147,8 @@ class FileVault:
 
     def _new(self) -> dict[str, Any]:
         kdf = dict(self._kdf) if self._kdf else default_kdf()
-        data = {"format": FORMAT, "version": VERSION, "vaultId": secrets.token_hex(16), "kdf": kdf, "entries": {}}
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "vaultId": secrets.token_hex(16), "kdf": kdf,
+                                "entries": {}}
         key = derive_key(self._new_passphrase(), kdf)
         nonce = secrets.token_bytes(_NONCE)
         data["check"] = {"nonce": _b64(nonce),

@@ -53,7 +53,7 @@ _PEM_BODY = re.compile(r"^(?:\\n|\s)*([A-Za-z0-9+/=]{40,})")
 _NAME = r"[A-Za-z0-9_.-]*(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|private[_.-]?key|" \
         r"access[_.-]?key|token|passphrase|password|passwd)[A-Za-z0-9_-]*"
 _ASSIGN = re.compile(
-    rf"""(?ix)(?P<name>{_NAME})["']?\s*(?::=|=|:|\s)\s*(?:b|r)?["']?(?P<value>[A-Za-z0-9+/=_\-]{{16,}})""")
+    rf"""(?ix)(?P<name>{_NAME})["']?\s*(?::=|=|:|\s)\s*(?:[br]?["'])?(?P<value>[A-Za-z0-9+/=_\-]{{16,}})""")
 _FLAG = re.compile(rf"""(?ix)--(?P<name>{_NAME})(?:=|\s+)["']?(?P<value>[A-Za-z0-9+/=_\-]{{16,}})""")
 _HEADER = re.compile(r"(?i)X-MBX-APIKEY\s*[:=]\s*[\"']?(?P<value>[A-Za-z0-9]{16,})")
 _BARE = re.compile(r"(?<![A-Za-z0-9+/=_\-])(?P<value>[A-Za-z0-9]{64})(?![A-Za-z0-9+/=_\-])")

@@ -107,8 +107,12 @@ class MarketDriver:
         """First start only: the maker and the tape get their inventory (journalled deposits)."""
         engine = self.venue.engine
         ts = self.wall_clock.now_ms()
+        funding = dict(SYSTEM_FUNDING)
+        for spec in self.specs.values():  # a symbol added later brings its assets (deep, like the others)
+            for asset in (spec.base, spec.quote):
+                funding.setdefault(asset, Decimal("10000000"))
         for account_id in (self.maker_id, self.tape_id):
-            for asset, amount in SYSTEM_FUNDING.items():
+            for asset, amount in funding.items():
                 if engine.balance_units(account_id, asset) == (0, 0):
                     self.venue.submit_nowait(Deposit(account_id, asset, amount, ts))
 

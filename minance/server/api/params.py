@@ -95,8 +95,9 @@ def status_filter(names: list[str], single: bool, status: str | None) -> list[st
 def limit(req: Request, default: int, maximum: int, *, clamp: bool = True) -> int:
     """``limit``: below 1 → -1130; above ``maximum`` Binance Spot answers ``maximum`` items, no error (documented
     for depth, "the response will truncate"; aggTrades, trades, klines and the account lists behave alike), so
-    peers may ask for more than a page (ccxt's fetchTrades sends ``limit=12000``). ``clamp=False`` rejects."""
-    value = req.integer("limit")
+    peers may ask for more than a page (ccxt's fetchTrades sends ``limit=12000``). ``clamp=False`` rejects.
+    Past 2^63-1 it is no number Binance takes: -1100 with the legal range, like every integer parameter."""
+    value = long_int(req, "limit")
     if value is None:
         return default
     if value > maximum and clamp:

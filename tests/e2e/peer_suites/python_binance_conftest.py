@@ -41,7 +41,7 @@ BinanceSocketManager.STREAM_TESTNET_URL = WS_URL + "/"
 # python-binance closes a socket only when its reader's recv() times out (10 s by default): every idle WebSocket
 # API connection then costs 10 s at teardown, against Binance as here. A shorter wait is client configuration
 # (it also bounds a WS API request, which the local server answers in milliseconds).
-ReconnectingWebsocket.TIMEOUT = 1
+ReconnectingWebsocket.TIMEOUT = 2
 
 
 @pytest.fixture

@@ -125,3 +125,23 @@ def test_loader_names_what_to_fix(tmp_path):
     with pytest.raises(StrategyLoadError, match=r"boom\.py raised RuntimeError while loading: bad config") as info:
         load_strategy(str(boom))
     assert "boom.py" in info.value.detail and "minance/bots" not in info.value.detail
+
+
+def test_kill_switch_limits():
+    from minance.bots import KillSwitchTripped, Limits
+    from minance.bots.safety import KillSwitch
+
+    ks = KillSwitch(Limits(max_orders_per_min=2, max_position=D("1"), max_loss=D("10")))
+    ks.before_order(0, "BTCUSDT", D("0.5"), D("0"))
+    ks.before_order(1000, "BTCUSDT", None, D("0.5"))
+    with pytest.raises(KillSwitchTripped, match="more than 2 orders in a minute"):
+        ks.before_order(2000, "BTCUSDT", None, D("0.5"))
+    with pytest.raises(KillSwitchTripped):  # once tripped, it stays tripped
+        ks.before_order(120_000, "BTCUSDT", None, D("0"))
+    ks = KillSwitch(Limits(max_position=D("1")))
+    with pytest.raises(KillSwitchTripped, match="over max_position 1"):
+        ks.before_order(0, "BTCUSDT", D("0.6"), D("0.5"))
+    ks = KillSwitch(Limits(max_loss=D("10")))
+    ks.check_loss(D("-9.99"))
+    with pytest.raises(KillSwitchTripped, match=r"loss 10\.01 is over max_loss 10"):
+        ks.check_loss(D("-10.01"))

@@ -11,8 +11,8 @@ ENGINE_API = {
     "CancelOrder", "CancelOrderList", "CancelReplace", "CancelReplaceReply", "CancelReply", "Command", "Deposit",
     "Depth", "Event", "Exchange", "FEE_ACCOUNT_ID", "Fill", "ListReply", "ListStatus", "MyTrade", "NewOco",
     "NewOrder", "NewOto", "NewOtoco", "OrderLeg", "OrderListView", "OrderReply", "OrderUpdate", "OrderView",
-    "MarketMove", "PreventedMatch", "Result", "SetCommission", "SetLiquidity", "SymbolRules", "Trade", "Withdraw", "check_invariants",
-    "legacy_oco", "precision_error",
+    "MarketMove", "PreventedMatch", "Result", "SetCommission", "SetLiquidity", "SymbolRules", "Trade", "Withdraw",
+    "check_invariants", "legacy_oco", "precision_error",
 }
 
 

@@ -108,6 +108,7 @@ class Sub:
     def __init__(self, conn: Connection, combined: bool = False) -> None:
         self.conn = conn
         self.combined = combined
+        self.micros = False
 
 
 def test_a_burst_is_one_write_per_connection_in_order():
