@@ -597,8 +597,9 @@ class MarketMixin:
         return not (stops.fall and stops.fall[-1][0] >= low_u)
 
     def virtual_ref(self, symbol: str) -> int:
-        vm = self.symbols[symbol].virtual
-        return vm.ref if vm is not None else 0
+        """The reference price of ``symbol``'s virtual ladder in units (0: none, or a symbol not listed)."""
+        sym = self.symbols.get(symbol)
+        return sym.virtual.ref if sym is not None and sym.virtual is not None else 0
 
 
 def price_quote(price: int, qty: int) -> int:

@@ -145,7 +145,10 @@ class MarketHistory:
 
     def avg_price(self, symbol: str, now_ms: int, mins: int = 5) -> Decimal:
         """VWAP of the last ``mins`` minutes to 8 decimals (``/avgPrice`` and the PERCENT_PRICE filters)."""
-        k = self.aggregate(symbol, now_ms - mins * MINUTE_MS, now_ms + 1)
+        # Up to the last whole second: the replayed feed has second resolution and is read to the millisecond
+        # inside the open second, so without this the average would drift every millisecond between trades.
+        end_ms = now_ms // SECOND_MS * SECOND_MS
+        k = self.aggregate(symbol, end_ms - mins * MINUTE_MS, end_ms)
         if k is None or not k.volume:
             return self.last_price(symbol, now_ms)
         return (k.quote_volume / k.volume).quantize(_Q8)

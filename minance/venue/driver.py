@@ -119,7 +119,7 @@ class MarketDriver:
     def quoting(self) -> bool:
         """True when every symbol already has its virtual ladder (e.g. restored after a restart)."""
         engine = self.venue.engine
-        return all(engine.virtual_ref(symbol) for symbol in self.specs)
+        return all(engine.virtual_ref(symbol) for symbol in self.specs if symbol in engine.symbols)
 
     # -- dislocation hook (``minance market dislocate``) ------------------------------------------------
     def dislocate(self, symbol: str, bps: int, until_ms: int | None = None) -> None:
@@ -146,7 +146,10 @@ class MarketDriver:
     def tick(self) -> None:
         market_ms = self.market_clock.now_ms()
         ts = self.wall_clock.now_ms()
+        listed = self.venue.engine.symbols
         for spec in self.specs.values():
+            if spec.symbol not in listed:  # a data dir made before the symbol existed: its engine lacks it
+                continue
             try:
                 self._tick_symbol(spec, market_ms, ts)
             except Exception:  # one symbol's trouble must not stop the market

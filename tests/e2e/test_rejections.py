@@ -294,10 +294,16 @@ def test_time_unit_header(http, trader):
     assert restrictions["createTime"] == trader.info["createTime"] * 1000
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/api/v3/nope"), ("GET", "/"), ("DELETE", PING),
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/v3/nope"), ("GET", "/nope"), ("DELETE", PING),
                                               ("POST", "/api/v3/account"), ("GET", "/api/v3/order/test")])
 def test_unknown_path_is_404_json(http, method, path):
     assert_error(http.request(method, path), -1000, 404, f"Path {path}, Method: {method} is invalid")
+
+
+def test_root_is_the_web_console(http):
+    """``GET /`` belongs to the web console (issue 12); everything else unknown stays Binance's 404 JSON."""
+    response = http.get("/")
+    assert response.status_code in (302, 303, 307) and response.headers["location"].startswith("/console")
 
 
 # -- and after all that --------------------------------------------------------------------------

@@ -160,8 +160,10 @@ def test_python_binance_backfill_terminates_while_the_market_runs_fast(history):
 
 def test_avg_price_and_window(history, feed):
     m = NOW // MINUTE_MS * MINUTE_MS
-    k = history.aggregate("BTCUSDT", NOW - 5 * MINUTE_MS, NOW + 1)
+    second = NOW // SECOND_MS * SECOND_MS  # the average stops at the last whole second (stable between trades)
+    k = history.aggregate("BTCUSDT", second - 5 * MINUTE_MS, second)
     assert history.avg_price("BTCUSDT", NOW) == (k.quote_volume / k.volume).quantize(D("0.00000001"))
+    assert history.avg_price("BTCUSDT", second + 999) == history.avg_price("BTCUSDT", second)
     trade(history, 20, "95000.00", "1", m - 3 * HOUR_MS + 5)
     trade(history, 21, "95001.00", "2", m + 1_000)
     w = history.window("BTCUSDT", NOW - DAY_MS, NOW)
