@@ -10,6 +10,10 @@ from importlib import metadata
 from minance.cli import accounts, backtest, bots, console, data, keys, portfolio, serve, trading, vault
 from minance.cli.common import CliError
 
+# module → the extra that installs it (pyproject.toml's optional dependencies)
+OPTIONAL_MODULES = {"numpy": "backtest", "pyarrow": "backtest", "matplotlib": "plot", "distributed": "dask",
+                    "dask": "dask", "keyring": "keyring", "hvac": "hashicorp"}
+
 
 def _version() -> str:
     try:
@@ -46,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except CliError as exc:
         print(f"minance: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        # heavy dependencies are optional extras: name the one to install instead of a traceback
+        extra = OPTIONAL_MODULES.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"minance: this command needs {exc.name}: pip install 'minance[{extra}]'", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # the reader went away (`minance ... | head`): stop quietly, as `cat` does. Point stdout at /dev/null

@@ -208,8 +208,8 @@ def _print_reports(args: argparse.Namespace, reports: list) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from minance.history import cache
     root = _root(args)
+    from minance.history import cache
     found: list[tuple[str, str, tuple[int, int, int]]] = []
     for symbol, interval in cache.series(root=root):
         cov = cache.coverage(symbol, interval, root=root)
