@@ -130,16 +130,16 @@ class LiveContext(Context):
         rules = self._rules.get(sym)
         if rules is None:
             if sym in self._unlisted:  # asked before (pricing routes try pairs that may not exist)
-                raise OrderError(-1121, "Invalid symbol.")
+                raise OrderError(Err.BAD_SYMBOL.code, Err.BAD_SYMBOL.message)
             try:
                 info = self._call(self.client.exchange_info, symbol=sym).symbol(sym)
             except OrderError as exc:
-                if exc.code == -1121:
+                if exc.code == Err.BAD_SYMBOL.code:
                     self._unlisted.add(sym)
                 raise
             except KeyError:
                 self._unlisted.add(sym)
-                raise OrderError(-1121, "Invalid symbol.") from None
+                raise OrderError(Err.BAD_SYMBOL.code, Err.BAD_SYMBOL.message) from None
             rules = SymbolRules.from_filters(sym, info.base_asset, info.quote_asset, info.filters, info.status)
             self._rules[sym] = rules
         return rules

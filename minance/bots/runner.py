@@ -364,7 +364,7 @@ def run(strategy: Any, venue: str = "local", *, profile: Any = None, params: dic
     """Run a strategy until it stops (Ctrl-C, ``minance bot stop``, ``stop_after`` seconds, ``until(ctx)`` true,
     a kill switch). ``venue="backtest"`` hands over to :mod:`minance.backtest`."""
     if venue == "backtest":
-        from minance.backtest import run as backtest_run  # type: ignore[attr-defined]
+        from minance.backtest import run as backtest_run
 
         return backtest_run(strategy, params=params, **backtest)
     instance = prepare(strategy, params)
