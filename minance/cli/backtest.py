@@ -13,7 +13,7 @@ from pathlib import Path
 
 from minance.cli.common import CliError
 
-__all__ = ["parse_pairs", "register"]
+__all__ = ["parse_pairs", "register", "user_code_error"]
 
 
 def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -25,6 +25,14 @@ def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
             raise CliError(f"{what} {item!r}: write it as NAME=VALUE")
         out[key.strip()] = value.strip()
     return out
+
+
+def user_code_error(exc: Exception) -> CliError:
+    """A strategy that failed to load or raised: its traceback (the user's frames) on stderr, then one line."""
+    detail = getattr(exc, "detail", "")
+    if detail:
+        print(detail.rstrip(), file=sys.stderr)
+    return CliError(str(exc))
 
 
 def _balances(items: list[str] | None) -> dict[str, Decimal] | None:
@@ -52,14 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run(args.strategy, params=parse_pairs(args.param, "--param"), symbol=args.symbol,
                      interval=args.interval, start=args.start, end=args.end, balance=_balances(args.balance),
                      fill_model=args.fill_model, history=args.history, **options)
-    except BacktestStrategyError as exc:
-        if exc.detail:
-            print(exc.detail.rstrip(), file=sys.stderr)
-        raise CliError(str(exc)) from None
-    except StrategyLoadError as exc:
-        if exc.detail:
-            print(exc.detail.rstrip(), file=sys.stderr)
-        raise CliError(str(exc)) from None
+    except (BacktestStrategyError, StrategyLoadError) as exc:
+        raise user_code_error(exc) from None
     except (BacktestError, BotError) as exc:
         raise CliError(str(exc)) from None
     except OrderError as exc:

@@ -52,7 +52,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     from minance.bots.errors import BotError, StrategyLoadError
     from minance.bots.runner import prepare
-    from minance.cli.backtest import _balances, parse_pairs
+    from minance.cli.backtest import _balances, parse_pairs, user_code_error
 
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
@@ -78,9 +78,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         root = Path(args.history).expanduser() if args.history else None
         load_range(args.symbol.upper(), interval, parse_time(args.start), parse_time(args.end, end=True), root=root)
     except StrategyLoadError as exc:
-        if exc.detail:
-            print(exc.detail.rstrip(), file=sys.stderr)
-        raise CliError(str(exc)) from None
+        raise user_code_error(exc) from None
     except (BacktestError, BotError) as exc:
         raise CliError(str(exc)) from None
     balance = _balances(args.balance)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from minance.market.intervals import INTERVALS
+from minance.market.klinefiles import normalise_ms  # ≥ 10^14 is µs (spot archives from 2025 on)
 
 __all__ = [
     "BINANCE_DUMPS_URL",
@@ -164,15 +165,6 @@ def verify_archive(data: bytes, expected_hex: str, name: str) -> None:
     if actual != expected_hex.lower():
         raise ChecksumError(f"{name}: sha256 {actual[:16]}… does not match its .CHECKSUM {expected_hex[:16]}…; "
                             "the archive was refused and the cache left as it was")
-
-
-def normalise_ms(ts: int) -> int:
-    """Binance timestamps in ms, µs (spot archives from 2025 on) or ns → ms (≥ 10^14 is µs, ≥ 10^17 ns)."""
-    if ts >= 10**17:
-        return ts // 1_000_000
-    if ts >= 10**14:
-        return ts // 1_000
-    return ts
 
 
 KlineRow = tuple[int, str, str, str, str, str, int, str, int, str, str]
