@@ -40,8 +40,11 @@ USER = 1  # the strategy's account in the backtest's exchange
 FULL = ResponseType.FULL
 
 
+_ZERO_UNITS = Decimal(0).scaleb(-8)  # what dec(0) gives (0E-8), made once: records hold many zero fields
+
+
 def dec(units: int) -> Decimal:
-    return Decimal(units).scaleb(-8)
+    return Decimal(units).scaleb(-8) if units != 0 else _ZERO_UNITS
 
 
 class LazyBar:

@@ -32,6 +32,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from minance.backtest.context import USER, BacktestContext, LazyBar, fill_record, order_record
@@ -51,6 +52,7 @@ __all__ = ["LIQUIDITY", "Backtest", "BacktestConfig", "BacktestError", "Backtest
 
 LIQUIDITY = 2  # the virtual maker's account
 _LIQ_FUNDING = Decimal("1e12")
+_NO_IDS: dict[int, str] = {}  # fill_record's client-id overrides: the backtest has none (never written to)
 
 
 class BacktestError(BotError):
@@ -117,8 +119,6 @@ class Backtest:
         self.h = bars.high.tolist()
         self.lo = bars.low.tolist()
         self.c = bars.close.tolist()
-        self.v = bars.volume.tolist()
-        self.n = bars.trades.tolist()
         self.i = 0
         self.now_ms = self.t[0]
         # small retention: the backtest keeps every order and fill itself (self.orders, self.fills), and the
@@ -141,6 +141,15 @@ class Backtest:
         self._hold = ([-1], [0], [0])  # (bar index, base units, quote units) after each change
         self._dispatching = False
         self.engine_moves = 0  # MarketMove commands sent (the skip's effect, in the report)
+
+    # volume and trade count: Python lists on first use (a volume cap, a strategy reading them), not per run
+    @cached_property
+    def v(self) -> list[int]:
+        return self.bars.volume.tolist()
+
+    @cached_property
+    def n(self) -> list[int]:
+        return self.bars.trades.tolist()
 
     # -- the engine, through one door ------------------------------------------------------------
     def command(self, cmd: Any):
@@ -178,7 +187,7 @@ class Backtest:
             if type(ev) is OrderUpdate and ev.order.account_id == USER:
                 self.orders[ev.order.order_id] = ev.order
                 if ev.last_qty_u:
-                    f = fill_record(ev, {})
+                    f = fill_record(ev, _NO_IDS)
                     self.fills.append(f)
                     self._queue.append(f)
                     self._reply_fills.setdefault(f.order_id, []).append(f)
@@ -296,6 +305,8 @@ class Backtest:
         scheduler = ctx.scheduler
         state = ex.symbols[sym]
         book, stops = state.book, state.stops
+        queue = self._queue  # never rebound: the loop reads it twice a bar
+        lazy_bar = LazyBar
         for i in range(n):
             self.i = i
             nxt = o[i + 1] if i + 1 < n else c[i]
@@ -306,7 +317,7 @@ class Backtest:
             else:
                 self._pending_ref = nxt
             self.now_ms = t[i] + step
-            if self._queue:
+            if queue:
                 self._dispatch()
             if scheduler.timers:
                 self._timers()
@@ -314,7 +325,7 @@ class Backtest:
                 ctx._cause = "bar"
                 ctx._seq = 0
                 try:
-                    on_bar(ctx, LazyBar(self, i))  # type: ignore[arg-type]  # a Bar read lazily
+                    on_bar(ctx, lazy_bar(self, i))  # type: ignore[arg-type]  # a Bar read lazily
                 except (KillSwitchTripped, BotError):
                     raise
                 except OrderError as exc:
@@ -323,7 +334,7 @@ class Backtest:
                     self.rejections.append((i, exc.code, exc.msg))
                 except Exception as exc:
                     raise self._strategy_error(exc, i, "on_bar") from None
-                if self._queue:
+                if queue:
                     self._dispatch()
             if ctx.stop_requested:
                 break

@@ -88,8 +88,8 @@ def summarise(bt: Backtest, strategy_name: str, cpu_s: float = 0.0) -> BacktestR
     e0 = float(quote[0]) / 1e8 + float(base[0]) / 1e8 * open0
     bh = e0 / open0 * close if open0 else np.zeros_like(close)
     span = int(times[-1]) + 1 - start_ms
-    dt, de = daily_equity(times.tolist(), equity.tolist(), start_ms, e0)
-    bt_, be = daily_equity(times.tolist(), bh.tolist(), start_ms, e0)
+    dt, de = daily_equity(times, equity, start_ms, e0)
+    bt_, be = daily_equity(times, bh, start_ms, e0)
     trips = round_trips(bt.fills, dust=max(bt.spec.min_qty, bt.spec.step_size))  # LOT_SIZE leaves dust
     dust = int(max(bt.spec.min_qty, bt.spec.step_size) * 100_000_000)
     exposure = float((base[at] >= dust).mean()) if len(at) else 0.0  # a position, not LOT_SIZE dust

@@ -52,6 +52,29 @@ def test_drawdown_and_daily_resampling():
     assert de == [1.0, 2.0, 4.0, 5.0] and dt[1:] == [t[1], t[3], t[4]]
 
 
+def test_daily_resampling_of_arrays_keeps_each_days_last_point():
+    """The backtest passes numpy columns: the same points as a plain walk over the sequence, as Python numbers."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    t = T0 + np.cumsum(rng.integers(1, 3 * 3_600_000, 2_000))
+    e = rng.normal(100.0, 5.0, len(t))
+    expect_t, expect_e, last_day = [T0], [1.0], None
+    for ti, ei in zip(t.tolist(), e.tolist(), strict=True):
+        if ti // DAY_MS == last_day:
+            expect_t[-1], expect_e[-1] = ti, ei
+        else:
+            expect_t.append(ti)
+            expect_e.append(ei)
+            last_day = ti // DAY_MS
+    dt, de = daily_equity(t, e, T0, 1.0)
+    assert (dt, de) == (expect_t, expect_e)
+    assert all(type(x) is int for x in dt) and all(type(x) is float for x in de)
+    assert daily_equity([], [], T0, 1.0) == ([T0], [1.0])
+    with pytest.raises(ValueError):
+        daily_equity([T0], [], T0, 1.0)
+
+
 def _fill(side, price, qty, fee, asset, time):
     return Fill("BTCUSDT", 1, "c", 1, side, Decimal(price), Decimal(qty), Decimal(fee), asset, time)
 
