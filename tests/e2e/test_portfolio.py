@@ -164,7 +164,7 @@ def test_balance_values_at_full_precision_with_routes(world):
     usdt = rows["USDT"]
     assert usdt["route"] == "USDT→BTC"  # through BTCUSDT, inverted
     low, high = bounds["BTCUSDT"]
-    assert 1 / high <= D(usdt["price"]) <= 1 / low
+    assert 1 / high - D("0.00000001") <= D(usdt["price"]) <= 1 / low + D("0.00000001")  # 8 decimals
     assert D(usdt["valueBTC"]) == q8(D(usdt["total"]) * D(usdt["price"]))
     assert D(data["total"]) == sum(D(b["valueBTC"]) for b in data["balances"] if b["valueBTC"] is not None)
     assert data["unpriced"] == (["XYZ"] if "XYZ" in rows else [])
@@ -173,7 +173,8 @@ def test_balance_values_at_full_precision_with_routes(world):
     eth = next(b for b in bnb["balances"] if b["asset"] == "ETH")
     assert eth["route"] == "ETH→USDT→BNB"  # ETH has no BNB pair: two hops
     (eth_low, eth_high), (bnb_low, bnb_high) = bounds["ETHUSDT"], bounds["BNBUSDT"]
-    assert eth_low / bnb_high <= D(eth["price"]) <= eth_high / bnb_low
+    ulp = D("0.00000001")  # the route's price is given to 8 decimals
+    assert eth_low / bnb_high - ulp <= D(eth["price"]) <= eth_high / bnb_low + ulp
     assert D(eth["valueBNB"]) == q8(D(eth["total"]) * D(eth["price"]))
 
 
