@@ -68,13 +68,30 @@ def load_range(symbol: str, interval: str, start_ms: int, end_ms: int, *, root: 
     return bars
 
 
+def _symbol_list(*values: Any) -> list[str]:
+    """``"BTCUSDT"``, ``"BTCUSDT,ETHUSDT"`` or a list of either: upper-case names, in order, once each."""
+    out: list[str] = []
+    for value in values:
+        if not value:
+            continue
+        for item in ([value] if isinstance(value, str) else list(value)):
+            for name in str(item).split(","):
+                name = name.strip().upper()
+                if name and name not in out:
+                    out.append(name)
+    return out
+
+
 def run(strategy: Any, *, params: dict[str, Any] | None = None, symbol: str | None = None,
-        interval: str | None = None, start: Any = None, end: Any = None, bars: Any = None,
+        symbols: Any = None, interval: str | None = None, start: Any = None, end: Any = None, bars: Any = None,
         balance: dict[str, Any] | None = None, fill_model: str = "default", history: str | Path | None = None,
         name: str | None = None, **options: Any) -> BacktestResult:
     """Backtest ``strategy`` (a Strategy class or instance, a built-in name or a file) and return the result.
 
-    ``bars`` (a :class:`minance.history.cache.Bars`) overrides the cache. ``options`` are
+    ``symbol``/``symbols``: one name, a comma-separated string or a list; several symbols are replayed together
+    (the first drives the equity curve; see :mod:`minance.backtest.engine`), and without any the strategy's
+    ``symbols()`` are used. ``bars`` (a :class:`minance.history.cache.Bars`, or a list of them, one per symbol)
+    overrides the cache. ``options`` are
     :class:`BacktestConfig` fields: ``maker_bps``, ``taker_bps``, ``volume_cap``, ``latency_ms``, ...
     """
     from minance.bots.runner import prepare
@@ -82,19 +99,17 @@ def run(strategy: Any, *, params: dict[str, Any] | None = None, symbol: str | No
 
     cpu0 = time.process_time()
     instance = strategy if isinstance(strategy, Strategy) else prepare(strategy, params)
-    symbols = instance.symbols()
-    if len(symbols) > 1 and not symbol:
-        raise BacktestError(f"this strategy trades {len(symbols)} symbols ({', '.join(symbols)}): a backtest replays "
-                            "one symbol's bars (pass --symbol for a strategy that can run on one)")
-    sym = (symbol or (symbols[0] if symbols else "")).upper()
-    if not sym:
-        raise BacktestError("no symbol: pass --symbol (or symbol=...)")
+    names = _symbol_list(symbol, symbols) or _symbol_list(instance.symbols())
+    if not names and bars is None:
+        raise BacktestError("no symbol: pass --symbol (or symbol=...; several: --symbol A,B,C)")
     ivl = interval or instance.interval or "1m"
     if bars is None:
         if start is None or end is None:
             raise BacktestError("give --start and --end (YYYY-MM-DD)")
-        bars = load_range(sym, ivl, parse_time(start), parse_time(end, end=True),
-                          root=Path(history).expanduser() if history else None)
+        root = Path(history).expanduser() if history else None
+        start_ms, end_ms = parse_time(start), parse_time(end, end=True)
+        loaded = [load_range(name, ivl, start_ms, end_ms, root=root) for name in names]
+        bars = loaded[0] if len(loaded) == 1 else loaded
     fields = set(BacktestConfig.__dataclass_fields__)
     unknown = sorted(set(options) - fields)
     if unknown:

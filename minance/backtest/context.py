@@ -53,7 +53,7 @@ class LazyBar:
 
     __slots__ = ("_bt", "_i")
 
-    def __init__(self, bt: Backtest, i: int) -> None:
+    def __init__(self, bt: Any, i: int) -> None:  # a Backtest (its primary symbol) or a secondary Market
         self._bt, self._i = bt, i
 
     symbol = property(lambda self: self._bt.symbol)
@@ -105,6 +105,8 @@ class BacktestContext(Context):
         self.unapplied: list[Fill] = []  # fills not yet in the position book (see position())
         spec = bt.spec
         self._rules = SymbolRules.from_filters(spec.symbol, spec.base, spec.quote, spec.filters())
+        self._other_rules = {m.symbol: SymbolRules.from_filters(m.symbol, m.spec.base, m.spec.quote, m.spec.filters())
+                             for m in bt.markets.values()}
 
     # -- venue primitives ------------------------------------------------------------------------
     def now(self) -> int:
@@ -113,9 +115,14 @@ class BacktestContext(Context):
     def apply_fills(self) -> None:
         """Bring the position book up to date (fills are applied lazily when no ``on_fill`` needs them)."""
         if self.unapplied:
-            base, quote = self.bt.spec.base, self.bt.spec.quote
-            for f in self.unapplied:
-                self.positions_book.apply(f, base, quote)
+            if self.bt.markets:
+                specs = self.bt.specs
+                for f in self.unapplied:
+                    self.positions_book.apply(f, specs[f.symbol].base, specs[f.symbol].quote)
+            else:
+                base, quote = self.bt.spec.base, self.bt.spec.quote
+                for f in self.unapplied:
+                    self.positions_book.apply(f, base, quote)
             self.unapplied.clear()
 
     def position(self, symbol: str | None = None):
@@ -124,27 +131,33 @@ class BacktestContext(Context):
 
     def _check(self, symbol: str | None) -> str:
         sym = symbol or self.bt.symbol
-        if sym != self.bt.symbol:
-            raise OrderError(Err.BAD_SYMBOL.code, f"Invalid symbol: this backtest replays {self.bt.symbol} only")
+        if sym != self.bt.symbol and sym not in self.bt.markets:
+            raise OrderError(Err.BAD_SYMBOL.code, f"Invalid symbol: this backtest replays {', '.join(self.bt.specs)} "
+                                                  "only")
         return sym
 
+    def _source(self, symbol: str | None) -> Any:
+        """Where a symbol's bars are read: the backtest itself (the primary) or a secondary market."""
+        sym = self._check(symbol)
+        return self.bt if sym == self.bt.symbol else self.bt.markets[sym]
+
     def bars(self, n: int = 100, symbol: str | None = None, interval: str | None = None) -> list[Bar]:
-        self._check(symbol)
+        src = self._source(symbol)
         if interval not in (None, self.bt.interval):
             raise ValueError(f"this backtest replays {self.bt.interval} bars, not {interval}")
         end = self.bt.i + 1
-        return [LazyBar(self.bt, j).record() for j in range(max(0, end - n), end)]
+        return [LazyBar(src, j).record() for j in range(max(0, end - n), end)]
 
     def closes(self, n: int = 100, symbol: str | None = None, interval: str | None = None) -> list[Decimal]:
-        self._check(symbol)
+        src = self._source(symbol)
         end = self.bt.i + 1
-        return [Decimal(x).scaleb(-8) for x in self.bt.c[max(0, end - n):end]]
+        return [Decimal(x).scaleb(-8) for x in src.c[max(0, end - n):end]]
 
     def quote(self, symbol: str | None = None) -> Quote:
-        self._check(symbol)
+        sym = self._check(symbol)
         self.bt.sync()
-        bt = self.bt.exchange.book_ticker(self.bt.symbol)
-        return Quote(self.bt.symbol, dec(bt.bid_price_u), dec(bt.bid_qty_u), dec(bt.ask_price_u),
+        bt = self.bt.exchange.book_ticker(sym)
+        return Quote(sym, dec(bt.bid_price_u), dec(bt.bid_qty_u), dec(bt.ask_price_u),
                      dec(bt.ask_qty_u), self.bt.now_ms)
 
     def balances(self) -> dict[str, Balance]:
@@ -157,8 +170,8 @@ class BacktestContext(Context):
         return Balance(asset, Decimal(cell.free).scaleb(-8), Decimal(cell.locked).scaleb(-8))
 
     def rules(self, symbol: str | None = None) -> SymbolRules:
-        self._check(symbol)
-        return self._rules
+        sym = self._check(symbol)
+        return self._rules if sym == self.bt.symbol else self._other_rules[sym]
 
     def commission(self, symbol: str | None = None) -> Commission:
         maker, taker = self.bt.exchange.commission_bps(USER)

@@ -23,6 +23,17 @@ price, and the next command sets both (``Exchange.market_quiet``). Such bars ski
 reference is brought up to date (one ``MarketMove``) just before the strategy's next order or quote. The fills
 are the same as replaying every bar (a test checks it); the one thing that differs is the 5-minute average
 price behind PERCENT_PRICE_BY_SIDE (bounds 0.2×–5×), which sees fewer samples.
+
+**Several symbols** (``Backtest(strategy, [bars, bars, ...])``; a triangular arbitrage needs three books). The
+first symbol is the *primary*: it drives everything above (the cheap-bar skip, the pessimistic model, the flags,
+the equity curve, which counts its base and quote assets only). Every other symbol's bars must share the
+primary's interval and open times exactly. On each bar, after the primary, every other symbol's market walks
+its own bar with the same intrabar rule (``open → nearer extreme → farther extreme → close → next open``) in one
+``MarketMove``, in the order the symbols were given. Then, at the bar's close and before timers and ``on_bar``,
+a ``ticks="bookTicker"`` strategy gets ``on_tick(ctx, quote)`` once per symbol, in the order the symbols were
+given (each quote read from the book at that moment, so a tick sees the orders of the ticks before it): the same
+bars, the same ticks, the same fills on every run. ``latency_ms`` is for one symbol only. A one-symbol run is
+unchanged (and gets no ``on_tick``, as before).
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from minance.backtest.context import USER, BacktestContext, LazyBar, fill_record, order_record
 from minance.bots.errors import BotError, KillSwitchTripped, OrderError, StrategyError
@@ -48,7 +61,7 @@ from minance.history.cache import Bars
 from minance.market.intervals import INTERVALS
 from minance.market.motion import high_first
 
-__all__ = ["LIQUIDITY", "Backtest", "BacktestConfig", "BacktestError", "BacktestStrategyError", "Flag"]
+__all__ = ["LIQUIDITY", "Backtest", "BacktestConfig", "BacktestError", "BacktestStrategyError", "Flag", "Market"]
 
 LIQUIDITY = 2  # the virtual maker's account
 _LIQ_FUNDING = Decimal("1e12")
@@ -77,6 +90,28 @@ class Flag:
     reason: str
 
 
+class Market:
+    """A secondary symbol's bars, read the way :class:`LazyBar` reads the primary's (same attribute names)."""
+
+    def __init__(self, bars: Bars, spec: SymbolSpec, step_ms: int) -> None:
+        self.bars, self.spec, self.step_ms = bars, spec, step_ms
+        self.symbol, self.interval = bars.symbol, bars.interval
+        self.t = bars.open_time.tolist()
+        self.o = bars.open.tolist()
+        self.h = bars.high.tolist()
+        self.lo = bars.low.tolist()
+        self.c = bars.close.tolist()
+        self.v = bars.volume.tolist()
+        self.n = bars.trades.tolist()
+
+    def path(self, i: int) -> list[int]:
+        o, h, low, c = self.o[i], self.h[i], self.lo[i], self.c[i]
+        path = [o, h, low, c] if high_first(o, h, low, c) else [o, low, h, c]
+        if i + 1 < len(self.o):
+            path.append(self.o[i + 1])
+        return path
+
+
 @dataclass(frozen=True)
 class BacktestConfig:
     balance: dict[str, Decimal] = field(default_factory=lambda: {"USDT": Decimal(10_000)})
@@ -94,9 +129,15 @@ class BacktestConfig:
 
 
 class Backtest:
-    def __init__(self, strategy: Strategy, bars: Bars, config: BacktestConfig | None = None, *,
-                 name: str = "backtest", spec: SymbolSpec | None = None) -> None:
+    def __init__(self, strategy: Strategy, bars: Bars | list[Bars] | tuple[Bars, ...],
+                 config: BacktestConfig | None = None, *, name: str = "backtest", spec: SymbolSpec | None = None) \
+            -> None:
         self.config = config = config or BacktestConfig()
+        others: list[Bars] = []
+        if isinstance(bars, (list, tuple)):
+            if not bars:
+                raise BacktestError("no bars to replay")
+            bars, *others = bars
         if config.fill_model not in ("default", "pessimistic"):
             raise BacktestError(f"unknown fill model {config.fill_model!r}: default or pessimistic")
         self.strategy = strategy
@@ -120,10 +161,16 @@ class Backtest:
         self.lo = bars.low.tolist()
         self.c = bars.close.tolist()
         self.i = 0
+        self.markets: dict[str, Market] = {}  # the other symbols, in the order given
+        for other in others:
+            self._add_market(other)
+        self.specs: dict[str, SymbolSpec] = {self.symbol: spec, **{m.symbol: m.spec for m in self.markets.values()}}
+        if self.markets and config.latency_ms:
+            raise BacktestError("latency_ms is for a one-symbol backtest")
         self.now_ms = self.t[0]
         # small retention: the backtest keeps every order and fill itself (self.orders, self.fills), and the
         # pessimistic model copies the exchange on ambiguous bars, which must stay cheap however long the run
-        self.exchange = Exchange([spec], maker_bps=config.maker_bps, taker_bps=config.taker_bps,
+        self.exchange = Exchange(list(self.specs.values()), maker_bps=config.maker_bps, taker_bps=config.taker_bps,
                                  keep_trades=1000, keep_my_trades=1000, keep_closed_orders=1000,
                                  keep_closed_lists=1000)
         logger = logging.getLogger(f"minance.backtest.{name}.{id(self)}")
@@ -141,6 +188,23 @@ class Backtest:
         self._hold = ([-1], [0], [0])  # (bar index, base units, quote units) after each change
         self._dispatching = False
         self.engine_moves = 0  # MarketMove commands sent (the skip's effect, in the report)
+
+    def _add_market(self, bars: Bars) -> None:
+        sym = bars.symbol
+        spec = DEFAULT_SYMBOLS.get(sym)
+        if spec is None:
+            raise BacktestError(f"unknown symbol {sym}: the backtest knows {', '.join(sorted(DEFAULT_SYMBOLS))}")
+        if sym == self.symbol or sym in self.markets:
+            raise BacktestError(f"{sym} is given twice")
+        if bars.interval != self.interval:
+            raise BacktestError(f"{sym} has {bars.interval} bars and {self.symbol} {self.interval}: one interval")
+        if len(bars) != len(self.bars) or not np.array_equal(bars.open_time, self.bars.open_time):
+            theirs = set(bars.open_time.tolist())
+            missing = next((t for t in self.t if t not in theirs), None)
+            where = f" (none opening at {missing})" if missing is not None else ""
+            raise BacktestError(f"the {sym} {self.interval} bars do not line up with {self.symbol}'s{where}: "
+                                "every symbol needs a bar at every open time")
+        self.markets[sym] = Market(bars, spec, self.step_ms)
 
     # volume and trade count: Python lists on first use (a volume cap, a strategy reading them), not per run
     @cached_property
@@ -180,6 +244,36 @@ class Backtest:
                                                  fill_cap=Decimal(cap).scaleb(-8) if cap else None))
         assert result.error is None, result.error
         self._collect(result)
+
+    def _move_market(self, m: Market, i: int, ts: int) -> None:
+        """Walk a secondary symbol's bar ``i`` (and open ``i + 1``): one ``MarketMove``."""
+        cap = None
+        if self.config.volume_cap is not None:
+            cap = int(m.v[i] * self.config.volume_cap) or 1
+        self.engine_moves += 1
+        result = self.exchange.handle(MarketMove(m.symbol, ts, tuple(m.path(i)),
+                                                 fill_cap=Decimal(cap).scaleb(-8) if cap else None))
+        assert result.error is None, result.error
+        self._collect(result)
+
+    def _ticks(self, i: int) -> None:
+        """``on_tick`` once per symbol, primary first then the others in the order given."""
+        ctx, strategy = self.ctx, self.strategy
+        for sym in self.specs:
+            ctx._cause, ctx._seq = f"q:{sym}:{self.t[i]}", 0
+            try:
+                strategy.on_tick(ctx, ctx.quote(sym))
+            except (KillSwitchTripped, BotError):
+                raise
+            except OrderError as exc:
+                if strategy.on_reject == "stop":
+                    ctx.stop_requested = f"order rejected: {exc.code} {exc.msg}"
+                self.rejections.append((i, exc.code, exc.msg))
+            except Exception as exc:
+                raise self._strategy_error(exc, i, "on_tick") from None
+            self._dispatch()
+            if ctx.stop_requested:
+                return
 
     def _collect(self, result) -> None:
         changed = False
@@ -270,19 +364,22 @@ class Backtest:
     def run(self) -> None:
         ex, cfg, sym = self.exchange, self.config, self.symbol
         t0 = self.t[0]
-        for account, funds in ((LIQUIDITY, {self.spec.base: _LIQ_FUNDING, self.spec.quote: _LIQ_FUNDING}),
-                               (USER, cfg.balance)):
+        liquidity = {a: _LIQ_FUNDING for s in self.specs.values() for a in (s.base, s.quote)}
+        for account, funds in ((LIQUIDITY, liquidity), (USER, cfg.balance)):
             for asset, amount in funds.items():
                 if amount > 0:
                     r = ex.handle(Deposit(account, asset, Decimal(amount), t0))
                     if r.error is not None:
                         raise BacktestError(f"--balance {asset}={amount}: {r.error.msg}")
         ex.handle(SetCommission(LIQUIDITY, 0, 0, t0))
-        first = cfg.first_notional or (Decimal("0.1") if self.spec.quote == "BTC" else Decimal(10_000))
-        ex.handle(SetLiquidity(sym, LIQUIDITY, t0, spread_bps=cfg.spread_bps, spacing_bps=cfg.spacing_bps,
-                               levels=cfg.levels, first_notional=first, growth_permille=cfg.growth_permille,
-                               depth_events=False))
+        for s in self.specs.values():
+            first = cfg.first_notional or (Decimal("0.1") if s.quote == "BTC" else Decimal(10_000))
+            ex.handle(SetLiquidity(s.symbol, LIQUIDITY, t0, spread_bps=cfg.spread_bps, spacing_bps=cfg.spacing_bps,
+                                   levels=cfg.levels, first_notional=first, growth_permille=cfg.growth_permille,
+                                   depth_events=False))
         ex.handle(MarketMove(sym, t0, (self.o[0],)))
+        for m in self.markets.values():
+            ex.handle(MarketMove(m.symbol, t0, (m.o[0],)))
         self._record_holdings()
         self._hold = ([0], [self._hold[1][-1]], [self._hold[2][-1]])
         ctx, strategy = self.ctx, self.strategy
@@ -307,6 +404,9 @@ class Backtest:
         book, stops = state.book, state.stops
         queue = self._queue  # never rebound: the loop reads it twice a bar
         lazy_bar = LazyBar
+        markets = list(self.markets.values())
+        has_tick = bool(markets) and strategy.ticks == "bookTicker" \
+            and type(strategy).on_tick is not Strategy.on_tick
         for i in range(n):
             self.i = i
             nxt = o[i + 1] if i + 1 < n else c[i]
@@ -316,9 +416,16 @@ class Backtest:
                 self._bar(i)
             else:
                 self._pending_ref = nxt
+            if markets:
+                for m in markets:
+                    self._move_market(m, i, t[i] + step - 1)
             self.now_ms = t[i] + step
             if queue:
                 self._dispatch()
+            if has_tick:
+                self._ticks(i)
+                if ctx.stop_requested:
+                    break
             if scheduler.timers:
                 self._timers()
             if has_bar:
@@ -381,7 +488,8 @@ class Backtest:
                     ctx.unapplied.append(f)
                     continue
                 ctx.apply_fills()
-                ctx.positions_book.apply(f, self.spec.base, self.spec.quote)
+                spec = self.specs[f.symbol]
+                ctx.positions_book.apply(f, spec.base, spec.quote)
                 if has_fill:
                     ctx._cause, ctx._seq = f"f:{f.symbol}:{f.trade_id}:{f.order_id}", 0
                     try:

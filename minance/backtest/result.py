@@ -90,10 +90,11 @@ def summarise(bt: Backtest, strategy_name: str, cpu_s: float = 0.0) -> BacktestR
     span = int(times[-1]) + 1 - start_ms
     dt, de = daily_equity(times, equity, start_ms, e0)
     bt_, be = daily_equity(times, bh, start_ms, e0)
-    trips = round_trips(bt.fills, dust=max(bt.spec.min_qty, bt.spec.step_size))  # LOT_SIZE leaves dust
+    own = [f for f in bt.fills if f.symbol == bt.symbol] if bt.markets else bt.fills  # the primary's trips
+    trips = round_trips(own, dust=max(bt.spec.min_qty, bt.spec.step_size))  # LOT_SIZE leaves dust
     dust = int(max(bt.spec.min_qty, bt.spec.step_size) * 100_000_000)
     exposure = float((base[at] >= dust).mean()) if len(at) else 0.0  # a position, not LOT_SIZE dust
-    fees = float(sum((f.commission * (f.price if f.commission_asset == bt.spec.base else 1) for f in bt.fills),
+    fees = float(sum((f.commission * (f.price if f.commission_asset == bt.spec.base else 1) for f in own),
                      Decimal(0)))
     metrics = compute_metrics(dt, de, trips=trips, exposure=exposure, fees=fees, fills=len(bt.fills), span_ms=span)
     bench = compute_metrics(bt_, be, exposure=1.0, span_ms=span)

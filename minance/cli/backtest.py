@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.volume_cap is not None:
         options["volume_cap"] = args.volume_cap
     try:
-        result = run(args.strategy, params=parse_pairs(args.param, "--param"), symbol=args.symbol,
+        result = run(args.strategy, params=parse_pairs(args.param, "--param"), symbols=args.symbol,
                      interval=args.interval, start=args.start, end=args.end, balance=_balances(args.balance),
                      fill_model=args.fill_model, history=args.history, **options)
     except (BacktestStrategyError, StrategyLoadError) as exc:
@@ -113,7 +113,9 @@ def register(sub) -> None:
     bsub = p.add_subparsers(dest="backtest_command", required=True, metavar="SUBCOMMAND")
     r = bsub.add_parser("run", help="backtest one strategy and report")
     r.add_argument("strategy", metavar="STRATEGY", help="a built-in name (dca, grid, guard, ...) or a strategy file")
-    r.add_argument("--symbol", help="default: the strategy's symbol parameter")
+    r.add_argument("--symbol", action="append",
+                   help="default: the strategy's symbol parameter; several symbols replayed together: repeat it "
+                        "or separate them with commas (--symbol BTCUSDT,ETHUSDT,ETHBTC), the first drives equity")
     r.add_argument("--interval", help="bar interval (default: the strategy's, else 1m)")
     r.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first day (UTC)")
     r.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last day (UTC, inclusive)")
