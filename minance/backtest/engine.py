@@ -263,17 +263,24 @@ class Backtest:
             ctx._cause, ctx._seq = f"q:{sym}:{self.t[i]}", 0
             try:
                 strategy.on_tick(ctx, ctx.quote(sym))
-            except (KillSwitchTripped, BotError):
-                raise
-            except OrderError as exc:
-                if strategy.on_reject == "stop":
-                    ctx.stop_requested = f"order rejected: {exc.code} {exc.msg}"
-                self.rejections.append((i, exc.code, exc.msg))
             except Exception as exc:
-                raise self._strategy_error(exc, i, "on_tick") from None
+                self._hook_failed(exc, i, "on_tick")
             self._dispatch()
             if ctx.stop_requested:
                 return
+
+    def _hook_failed(self, exc: Exception, i: int, hook: str) -> None:
+        """The one rejection policy of every hook (only the failure path calls here: the bar loop stays flat).
+        A rejected order is recorded and stops the run when the strategy asks for that; the bot's own stops
+        propagate; anything else is the user's bug, reported with the bar and their traceback."""
+        if isinstance(exc, KillSwitchTripped | BotError):
+            raise exc
+        if isinstance(exc, OrderError):
+            if self.strategy.on_reject == "stop":
+                self.ctx.stop_requested = f"order rejected: {exc.code} {exc.msg}"
+            self.rejections.append((i, exc.code, exc.msg))
+            return
+        raise self._strategy_error(exc, i, hook) from None
 
     def _collect(self, result) -> None:
         changed = False
@@ -433,14 +440,8 @@ class Backtest:
                 ctx._seq = 0
                 try:
                     on_bar(ctx, lazy_bar(self, i))  # type: ignore[arg-type]  # a Bar read lazily
-                except (KillSwitchTripped, BotError):
-                    raise
-                except OrderError as exc:
-                    if strategy.on_reject == "stop":
-                        ctx.stop_requested = f"order rejected: {exc.code} {exc.msg}"
-                    self.rejections.append((i, exc.code, exc.msg))
                 except Exception as exc:
-                    raise self._strategy_error(exc, i, "on_bar") from None
+                    self._hook_failed(exc, i, "on_bar")
                 if queue:
                     self._dispatch()
             if ctx.stop_requested:

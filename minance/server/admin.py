@@ -31,6 +31,7 @@ from minance.keys.service import (
     parse_permissions,
     parse_symbols,
 )
+from minance.server.request import BodyTooLarge, read_body
 
 TOKEN_FILE = "admin.token"  # noqa: S105 - a file name, not a token
 MAX_ADMIN_BODY = 64 * 1024
@@ -102,18 +103,10 @@ class AdminApi:
 
     @staticmethod
     async def _json_body(receive) -> dict:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > MAX_ADMIN_BODY:
-                raise Err.ADMIN_BODY_TOO_LARGE()
-            if not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
+        try:
+            raw = await read_body(receive, MAX_ADMIN_BODY)
+        except BodyTooLarge:
+            raise Err.ADMIN_BODY_TOO_LARGE() from None
         if not raw.strip():
             return {}
         try:

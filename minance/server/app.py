@@ -27,7 +27,7 @@ from minance.server.console import ConsoleWeb
 from minance.server.console.web import SECURITY_HEADERS
 from minance.server.context import Context
 from minance.server.endpoints import Routes
-from minance.server.request import MAX_BODY_BYTES, Request, parse_params
+from minance.server.request import MAX_BODY_BYTES, BodyTooLarge, ClientGone, Request, parse_params, read_body
 from minance.server.ws import WsGateway
 
 log = logging.getLogger("minance.server")
@@ -39,31 +39,6 @@ _TIME_UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "
 # A known key's masked form, computed once (mask_key walks the key character by character): only keys
 # found in the key cache come here, so the cache is bounded by the number of keys.
 _masked = functools.lru_cache(maxsize=4096)(mask_key)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    """The client disconnected (or the connection guard closed it) before its body was complete."""
-
-
-async def read_body(receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone  # half a body is not the request the client meant: never execute it
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 class MinanceApp:
@@ -129,28 +104,38 @@ class MinanceApp:
 
     async def _http(self, scope: dict, receive, send) -> None:
         started = time.perf_counter_ns()
-        ctx = self.ctx
         method: str = scope["method"]
         path: str = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         ip = self.client_ip(scope, headers)
-        if path == "/" or path == "/console" or path.startswith("/console/"):
-            await self._console.handle(method, path, headers, ip, receive, send)
-            return
-        if path.startswith("/admin/") or path == "/admin":
-            # the console's session cookie (+ CSRF token on writes) stands in for the bearer token
-            access = False if "authorization" in headers else self._console.admin_access(method, headers)
-            if isinstance(access, BinanceError):
-                await self._send(send, access.http_status, orjson.dumps(access.to_wire()), list(SECURITY_HEADERS))
+        try:
+            if path == "/" or path == "/console" or path.startswith("/console/"):
+                await self._console.handle(method, path, headers, ip, receive, send)
                 return
-            status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
-                                                    receive, via_session=access)
-            if isinstance(body, admin.AdminFile):  # a backtest report: its own type and (sandboxed) CSP
-                await self._send(send, status, body.body, body.headers, kind=body.content_type.encode())
+            if path.startswith("/admin/") or path == "/admin":
+                await self._admin_http(method, path, scope, headers, receive, send)
                 return
-            await self._send(send, status, orjson.dumps(body), list(SECURITY_HEADERS) if access else [])
-            return
+        except ClientGone:
+            return  # nobody to answer; nothing was executed
+        await self._api_http(scope, receive, send, started, method, path, headers, ip)
 
+    async def _admin_http(self, method: str, path: str, scope: dict, headers: dict[str, str], receive, send
+                          ) -> None:
+        # the console's session cookie (+ CSRF token on writes) stands in for the bearer token
+        access = False if "authorization" in headers else self._console.admin_access(method, headers)
+        if isinstance(access, BinanceError):
+            await self._send(send, access.http_status, orjson.dumps(access.to_wire()), list(SECURITY_HEADERS))
+            return
+        status, body = await self._admin.handle(method, path, scope.get("query_string", b""), headers,
+                                                receive, via_session=access)
+        if isinstance(body, admin.AdminFile):  # a backtest report: its own type and (sandboxed) CSP
+            await self._send(send, status, body.body, body.headers, kind=body.content_type.encode())
+            return
+        await self._send(send, status, orjson.dumps(body), list(SECURITY_HEADERS) if access else [])
+
+    async def _api_http(self, scope: dict, receive, send, started: int, method: str, path: str,
+                        headers: dict[str, str], ip: str) -> None:
+        ctx = self.ctx
         endpoint = self.routes.match(method, path)
         logged_path = endpoint.path if endpoint is not None else loggable_path(path, self._route_words)
         now_ms = ctx.clock.now_ms()

@@ -117,3 +117,31 @@ class Request:
         if ms is None:
             return None
         return ms * 1000 if self.time_unit_us else ms
+
+
+class BodyTooLarge(Exception):
+    """A request body over the route's limit."""
+
+
+class ClientGone(Exception):
+    """The client disconnected (or the connection guard closed it) before its body was complete."""
+
+
+async def read_body(receive, limit: int) -> bytes:
+    """The whole request body, for every route (API, admin, console): past ``limit`` → :class:`BodyTooLarge`; a
+    body that ends in a disconnect → :class:`ClientGone` (half a body is not the request the client meant: it is
+    never executed)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

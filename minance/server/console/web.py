@@ -19,6 +19,7 @@ import orjson
 
 from minance.domain.errors import BinanceError, Err
 from minance.server.console.sessions import Links, Lockout, Sessions
+from minance.server.request import BodyTooLarge, read_body
 
 __all__ = ["COOKIE", "PAGES", "SECURITY_HEADERS", "ConsoleWeb"]
 
@@ -234,19 +235,12 @@ class ConsoleWeb:
 
 async def _read_form(receive) -> dict[str, str] | None:
     """A small urlencoded form body (None when too large or not text)."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        if size > MAX_FORM_BYTES:
-            return None
-        if not message.get("more_body"):
-            break
     try:
-        text = b"".join(chunks).decode("utf-8")
+        raw = await read_body(receive, MAX_FORM_BYTES)
+    except BodyTooLarge:
+        return None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
     return {k: v[-1] for k, v in parse_qs(text).items()}

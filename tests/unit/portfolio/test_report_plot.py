@@ -5,8 +5,6 @@ from __future__ import annotations
 import stat
 from decimal import Decimal
 
-import pytest
-
 from minance.portfolio import Ledger, Pair, Snapshot, SnapshotStore, build_report, snapshot_dir, value_balances
 from minance.portfolio.ledger import Fill, Transfer
 
@@ -49,7 +47,7 @@ def test_snapshots_build_a_history(tmp_path):
 
 
 def test_plot_is_a_png(tmp_path):
-    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: F401  (the test extra installs it; a missing install must fail)
     from matplotlib.image import imread
 
     from minance.portfolio.plot import plot_portfolio
