@@ -4,7 +4,8 @@ uvicorn times out only idle keep-alive connections: a client that opens a socket
 a few header bytes or part of a body holds the connection (and a file descriptor) forever. The guarded protocol
 closes a connection whose request headers are not complete ``header_timeout_s`` after the connection opened or
 the request began, and one whose body is not complete ``body_timeout_s`` after its headers. A request cut off
-this way never reaches the app (``server.request.read_body`` refuses a body that ended in a disconnect, for every route).
+this way never reaches the app (``server.request.read_body`` refuses a body that ended in a disconnect,
+for every route).
 
 Each client IP (the socket peer) may hold ``max_per_ip`` connections, WebSocket connections included. One more
 is refused cleanly: it gets ``429`` with Binance's ``{"code": -1003, "msg": ...}`` body and ``Connection:
